@@ -1,0 +1,68 @@
+// swift-tools-version: 6.0
+// The agent and what it shares. Builds with Swift 6.0 (Debian trixie's swiftlang, the
+// ARM64 build) and 6.3. No Swift dependencies: see docs/dependencies.md for the figures.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+/// A system library plus the thin C shim in front of it (Sources/C/<name>).
+func cLibrary(_ system: String, shim: String, pkgConfig: String?, apt: String) -> [Target] {
+    [
+        .systemLibrary(name: system, path: "Sources/C/\(system)", pkgConfig: pkgConfig,
+                       providers: [.apt([apt])]),
+        .target(name: shim, dependencies: [.target(name: system)], path: "Sources/C/\(shim)"),
+    ]
+}
+
+let package = Package(
+    name: "NexusGrid",
+    products: [
+        .executable(name: "nexus-agent", targets: ["nexus-agent"]),
+    ],
+    targets: cLibrary("CLibi2c", shim: "CI2C", pkgConfig: nil, apt: "libi2c-dev")
+        + cLibrary("CLibgpiod", shim: "CGpiod", pkgConfig: "libgpiod", apt: "libgpiod-dev")
+        + cLibrary("CLibsensors", shim: "CSensors", pkgConfig: nil, apt: "libsensors-dev")
+        + cLibrary("CLibyaml", shim: "CYAML", pkgConfig: "yaml-0.1", apt: "libyaml-dev")
+        + [
+            .target(name: "CLinux", path: "Sources/C/CLinux"),
+            // Hardware access: the only Swift module that calls the hardware C shims.
+            .target(name: "NexusHardware", dependencies: ["CI2C", "CGpiod", "CSensors", "CLinux"],
+                    path: "Sources/Hardware/NexusHardware", swiftSettings: swiftSettings),
+            // Simulated devices behind the same protocols (the `sim` board, driver tests).
+            .target(name: "NexusSimulation", dependencies: ["NexusHardware"],
+                    path: "Sources/Hardware/NexusSimulation", swiftSettings: swiftSettings),
+            // YAML documents (board and config files) through libyaml.
+            .target(name: "NexusYAML", dependencies: ["CYAML"],
+                    path: "Sources/Config/NexusYAML", swiftSettings: swiftSettings),
+            // JSON out, the feed's payloads later.
+            .target(name: "NexusWire", path: "Sources/Protocol/NexusWire", swiftSettings: swiftSettings),
+            .target(name: "NexusDrivers", dependencies: ["NexusHardware"],
+                    path: "Sources/Drivers/NexusDrivers", swiftSettings: swiftSettings),
+            .target(name: "NexusBoards",
+                    dependencies: ["NexusDrivers", "NexusSimulation", "NexusYAML", "NexusHardware"],
+                    path: "Sources/Config/NexusBoards", swiftSettings: swiftSettings),
+            .target(name: "NexusAgent",
+                    dependencies: ["NexusBoards", "NexusDrivers", "NexusWire", "NexusHardware"],
+                    path: "Sources/Agent/NexusAgent", swiftSettings: swiftSettings),
+            .executableTarget(name: "nexus-agent",
+                              dependencies: ["NexusAgent", "NexusBoards", "NexusDrivers", "NexusWire", "NexusHardware"],
+                              path: "Sources/Executables/nexus-agent", swiftSettings: swiftSettings),
+
+            .testTarget(name: "NexusHardwareTests", dependencies: ["NexusHardware"],
+                        path: "Tests/NexusHardwareTests", swiftSettings: swiftSettings),
+            .testTarget(name: "NexusDriversTests", dependencies: ["NexusDrivers", "NexusSimulation", "NexusHardware"],
+                        path: "Tests/NexusDriversTests", swiftSettings: swiftSettings),
+            .testTarget(name: "NexusBoardsTests", dependencies: ["NexusBoards", "NexusYAML", "NexusDrivers"],
+                        path: "Tests/NexusBoardsTests", swiftSettings: swiftSettings),
+            .testTarget(name: "NexusWireTests", dependencies: ["NexusWire"],
+                        path: "Tests/NexusWireTests", swiftSettings: swiftSettings),
+            .testTarget(name: "NexusAgentTests", dependencies: ["NexusAgent", "NexusBoards", "NexusDrivers", "NexusSimulation", "NexusHardware"],
+                        path: "Tests/NexusAgentTests", swiftSettings: swiftSettings),
+            // Runs the built nexus-agent binary and libsensors against fixture hwmon trees.
+            .testTarget(name: "IntegrationTests", dependencies: ["NexusHardware"],
+                        path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
+        ],
+    swiftLanguageModes: [.v6]
+)
