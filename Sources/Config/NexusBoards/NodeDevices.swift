@@ -1,0 +1,132 @@
+public import NexusDrivers
+public import NexusHardware
+public import NexusSimulation
+
+/// A board's devices, opened: power meters, the hwmon source, LEDs, relays and button.
+/// On the `sim` board everything sits on simulated devices; the drivers are the same.
+public final class NodeDevices {
+    public let board: Board
+    public let meters: [PowerMeter]
+    public let hwmon: (any HwmonSource)?
+    public let simulation: SimulatedNode?
+    public let gpioChip: (any GPIOChipAccess)?
+    public private(set) var leds: [Led] = []
+    public private(set) var relays: [Relay] = []
+    public private(set) var button: (line: any GPIOInputLine, classifier: ButtonClassifier)?
+    private let logger: Logger
+
+    public struct Options: Sendable {
+        public var sensors = true
+        public var outputs = true
+        public var button = true
+        public var sensorsConfig: String?
+        public var consumer = "nexus-agent"
+        public init() {}
+    }
+
+    public enum OpenError: Error, Sendable, CustomStringConvertible {
+        case gpio(HardwareError)
+        case hwmon(HardwareError)
+        public var description: String {
+            switch self {
+            case .gpio(let e): "GPIO: \(e)"
+            case .hwmon(let e): "libsensors: \(e)"
+            }
+        }
+    }
+
+    public init(board: Board, options: Options, clock: any MonotonicClock, logger: Logger,
+                proc: ProcFS = ProcFS()) throws(OpenError) {
+        self.board = board
+        self.logger = logger
+        let bus = board.i2cBus ?? 0
+
+        if board.simulated {
+            let sim = SimulatedNode(parameters: .init(idleWatts: board.power.idleWatts, maxWatts: board.power.maxWatts), proc: proc)
+            simulation = sim
+            hwmon = sim
+            meters = board.sensors.map { s in
+                let model = Ina219Model(deviceName: "/dev/i2c-\(bus) (simulated)", address: s.address)
+                sim.attach(model, shuntOhms: Double(s.settings.shuntMicroohms) / 1e6)
+                return PowerMeter(config: s, bus: bus, logger: logger, openDevice: { () throws(HardwareError) -> any I2CDevice in model })
+            }
+            sim.update(now: clock.now)
+        } else {
+            simulation = nil
+            if options.sensors {
+                do { hwmon = try LibSensors(configPath: options.sensorsConfig) } catch { throw .hwmon(error) }
+            } else {
+                hwmon = nil
+            }
+            meters = board.sensors.map { s in
+                PowerMeter(config: s, bus: bus, logger: logger, openDevice: { () throws(HardwareError) -> any I2CDevice in
+                    try I2CBusDevice(path: "/dev/i2c-\(bus)", address: s.address)
+                })
+            }
+        }
+
+        guard options.outputs || options.button else {
+            gpioChip = nil
+            return
+        }
+        let chip: any GPIOChipAccess
+        do {
+            chip = board.simulated
+                ? SimulatedGPIOChip(label: board.gpio.chipLabel, lineNames: board.gpio.lineNames, clock: clock)
+                : try GPIOChip.open(label: board.gpio.chipLabel)
+        } catch { throw .gpio(error) }
+        gpioChip = chip
+
+        do throws(HardwareError) {
+            if options.outputs {
+                for r in board.relays {
+                    // Requested at the powered level, and written back there by the crash guard.
+                    let safe = r.settings.level(powered: true)
+                    let line = try chip.requestOutput(r.line, consumer: options.consumer, initial: safe,
+                                                      drive: .pushPull, crashLevel: safe)
+                    relays.append(Relay(settings: r.settings, line: line))
+                }
+                for l in board.leds {
+                    let dark = Led.darkLevel(activeLow: l.activeLow)
+                    let line = try chip.requestOutput(l.line, consumer: options.consumer, initial: dark,
+                                                      drive: .pushPull, crashLevel: dark)
+                    leds.append(Led(name: l.name, line: line, activeLow: l.activeLow, timings: board.ledTimings, now: clock.now))
+                }
+            }
+            if options.button, let b = board.button {
+                let line = try chip.requestInput(b.line, consumer: options.consumer, bias: b.bias, edge: .both)
+                button = (line, ButtonClassifier(settings: b.settings))
+            }
+        } catch {
+            // Whatever was requested goes back to its safe state before the error surfaces.
+            shutdownOutputs()
+            throw .gpio(error)
+        }
+        logger.info("devices ready", ["board": board.name, "gpio.chip": chip.label,
+                                      "relays": "\(relays.count)", "leds": "\(leds.count)",
+                                      "button": button == nil ? "no" : "yes", "meters": "\(meters.count)"])
+    }
+
+    public func led(_ name: String) -> Led? { leds.first { $0.name == name } }
+    public func relay(_ name: String) -> Relay? { relays.first { $0.name == name } }
+
+    public func updateButton(_ f: (inout ButtonClassifier) -> ButtonPress?) -> ButtonPress? {
+        guard var b = button else { return nil }
+        let press = f(&b.classifier)
+        button = b
+        return press
+    }
+
+    /// Relays to powered, LEDs dark, lines released: the documented safe state.
+    public func shutdownOutputs() {
+        for r in relays {
+            do { try r.returnToSafeState() } catch {
+                logger.error("could not return relay to its safe state", ["relay": r.name, "error": "\(error)"])
+            }
+        }
+        for l in leds { try? l.turnOff() }
+        relays.removeAll()
+        leds.removeAll()
+        button = nil
+    }
+}
