@@ -136,3 +136,10 @@ public final class EventNotifier {
         return read(fd, &count, 8) == 8
     }
 }
+
+/// Signal numbers, so that modules above need not import Glibc.
+public enum Signal {
+    public static let terminate: CInt = SIGTERM
+    public static let interrupt: CInt = SIGINT
+    public static let hangup: CInt = SIGHUP
+}

@@ -1,0 +1,86 @@
+public import NexusDrivers
+public import NexusHardware
+
+/// The agent's rules as a state machine: inputs in, actions out, no I/O and no clock of
+/// its own, so every rule is testable with a manual clock. Sleep, drain and wake arrive
+/// with the wake/sleep work; this core covers health and the operator's button.
+public struct AgentCore: Sendable {
+    public enum State: String, Sendable {
+        case awake, fault
+    }
+
+    public enum Input: Sendable {
+        case sample(Sample)
+        case button(ButtonPress)
+        case tick
+    }
+
+    public enum Action: Equatable, Sendable {
+        case showLed(String, LedPattern)
+        case log(Logger.Level, String)
+    }
+
+    /// LED names the core drives; board files use them.
+    public static let statusLed = "status"
+    public static let faultLed = "fault"
+
+    public private(set) var state: State = .awake
+    public private(set) var faults: [String] = []
+    public private(set) var identifyUntil: Instant?
+    public let identifyDuration: Duration
+    /// Whether the board has a separate fault LED; if not, the status LED shows faults.
+    public let hasFaultLed: Bool
+
+    public init(hasFaultLed: Bool, identifyDuration: Duration = .seconds(10)) {
+        self.hasFaultLed = hasFaultLed
+        self.identifyDuration = identifyDuration
+    }
+
+    /// The LEDs for the state the agent starts in.
+    public func initialActions() -> [Action] { leds(now: nil) }
+
+    public mutating func handle(_ input: Input, now: Instant) -> [Action] {
+        var actions: [Action] = []
+        switch input {
+        case .sample(let s):
+            let newFaults = s.faults
+            if newFaults != faults {
+                if newFaults.isEmpty {
+                    actions.append(.log(.notice, "faults cleared"))
+                } else {
+                    actions.append(.log(.warning, "fault: " + newFaults.joined(separator: "; ")))
+                }
+            }
+            faults = newFaults
+            let newState: State = faults.isEmpty ? .awake : .fault
+            if newState != state {
+                state = newState
+                actions += leds(now: now)
+            }
+        case .button(let press):
+            actions.append(.log(.notice, "button press: \(press.rawValue)"))
+            if press == .short {
+                // A short press toggles identify, so an admin can find this node in a rack.
+                identifyUntil = identifyUntil == nil ? now + identifyDuration : nil
+                actions += leds(now: now)
+            }
+        case .tick:
+            if let until = identifyUntil, now >= until {
+                identifyUntil = nil
+                actions += leds(now: now)
+            }
+        }
+        return actions
+    }
+
+    /// When the core next needs a `.tick`.
+    public var nextDeadline: Instant? { identifyUntil }
+
+    func leds(now: Instant?) -> [Action] {
+        var status: LedPattern = state == .fault && !hasFaultLed ? .fault : .heartbeat
+        if identifyUntil != nil { status = .identify }
+        var out: [Action] = [.showLed(Self.statusLed, status)]
+        if hasFaultLed { out.append(.showLed(Self.faultLed, state == .fault ? .fault : .off)) }
+        return out
+    }
+}
