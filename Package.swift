@@ -7,12 +7,15 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-/// A system library plus the thin C shim in front of it (Sources/C/<name>).
-func cLibrary(_ system: String, shim: String, pkgConfig: String?, apt: String) -> [Target] {
+/// A system library plus the thin C shim in front of it (Sources/C/<name>). The shim
+/// links the library itself: Swift never imports the system module, so its module map's
+/// `link` is not applied, and libi2c and libsensors ship no pkg-config file.
+func cLibrary(_ system: String, shim: String, link: String, pkgConfig: String?, apt: String) -> [Target] {
     [
         .systemLibrary(name: system, path: "Sources/C/\(system)", pkgConfig: pkgConfig,
                        providers: [.apt([apt])]),
-        .target(name: shim, dependencies: [.target(name: system)], path: "Sources/C/\(shim)"),
+        .target(name: shim, dependencies: [.target(name: system)], path: "Sources/C/\(shim)",
+                linkerSettings: [.linkedLibrary(link)]),
     ]
 }
 
@@ -21,10 +24,10 @@ let package = Package(
     products: [
         .executable(name: "nexus-agent", targets: ["nexus-agent"]),
     ],
-    targets: cLibrary("CLibi2c", shim: "CI2C", pkgConfig: nil, apt: "libi2c-dev")
-        + cLibrary("CLibgpiod", shim: "CGpiod", pkgConfig: "libgpiod", apt: "libgpiod-dev")
-        + cLibrary("CLibsensors", shim: "CSensors", pkgConfig: nil, apt: "libsensors-dev")
-        + cLibrary("CLibyaml", shim: "CYAML", pkgConfig: "yaml-0.1", apt: "libyaml-dev")
+    targets: cLibrary("CLibi2c", shim: "CI2C", link: "i2c", pkgConfig: nil, apt: "libi2c-dev")
+        + cLibrary("CLibgpiod", shim: "CGpiod", link: "gpiod", pkgConfig: "libgpiod", apt: "libgpiod-dev")
+        + cLibrary("CLibsensors", shim: "CSensors", link: "sensors", pkgConfig: nil, apt: "libsensors-dev")
+        + cLibrary("CLibyaml", shim: "CYAML", link: "yaml", pkgConfig: "yaml-0.1", apt: "libyaml-dev")
         + [
             .target(name: "CLinux", path: "Sources/C/CLinux"),
             // Hardware access: the only Swift module that calls the hardware C shims.

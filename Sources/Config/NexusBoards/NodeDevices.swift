@@ -48,7 +48,8 @@ public final class NodeDevices {
             meters = board.sensors.map { s in
                 let model = Ina219Model(deviceName: "/dev/i2c-\(bus) (simulated)", address: s.address)
                 sim.attach(model, shuntOhms: Double(s.settings.shuntMicroohms) / 1e6)
-                return PowerMeter(config: s, bus: bus, logger: logger, openDevice: { () throws(HardwareError) -> any I2CDevice in model })
+                return PowerMeter(config: s, bus: bus, logger: logger, simulated: true,
+                                  openDevice: { () throws(HardwareError) -> any I2CDevice in model })
             }
             sim.update(now: clock.now)
         } else {
@@ -128,5 +129,12 @@ public final class NodeDevices {
         relays.removeAll()
         leds.removeAll()
         button = nil
+    }
+}
+
+extension NodeDevices {
+    /// The in-memory chip the sim board uses, for listing.
+    public static func simulatedChip(for board: Board) -> any GPIOChipAccess {
+        SimulatedGPIOChip(label: board.gpio.chipLabel, lineNames: board.gpio.lineNames, clock: SystemClock())
     }
 }

@@ -13,6 +13,8 @@ public final class PowerMeter {
     /// Opens the I2C device; replaced by the simulation on the sim board.
     private let openDevice: () throws(HardwareError) -> any I2CDevice
     public private(set) var viaHwmon: Bool
+    /// The sim board's register model stands behind the I2C interface.
+    public let simulated: Bool
 
     public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
         case device(Ina219Error)
@@ -27,8 +29,9 @@ public final class PowerMeter {
         }
     }
 
-    init(config: Board.SensorConfig, bus: Int, logger: Logger,
+    init(config: Board.SensorConfig, bus: Int, logger: Logger, simulated: Bool = false,
          openDevice: @escaping () throws(HardwareError) -> any I2CDevice) {
+        self.simulated = simulated
         self.config = config
         self.bus = bus
         self.logger = logger
@@ -36,7 +39,7 @@ public final class PowerMeter {
         viaHwmon = config.source == .hwmon
     }
 
-    public var source: String { viaHwmon ? "hwmon" : "i2c" }
+    public var source: String { simulated ? "simulated" : viaHwmon ? "hwmon" : "i2c" }
 
     /// Reads the meter. `hwmon` is the same sample's libsensors reading, used when the
     /// kernel driver owns the chip.

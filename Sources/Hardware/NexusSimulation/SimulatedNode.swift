@@ -32,6 +32,9 @@ public final class SimulatedNode: HwmonSource {
     public private(set) var celsius: Double
     private var lastTimes: CPUTimes?
     private var lastUpdate: Instant?
+    /// The temperature starts at the steady state of the first measured load, so a
+    /// one-shot reading is plausible without minutes of warm-up.
+    private var thermalStarted = false
     /// The INA219 models whose pins this node's power appears on, with their shunts.
     private var meters: [(model: Ina219Model, shuntOhms: Double)] = []
 
@@ -52,19 +55,24 @@ public final class SimulatedNode: HwmonSource {
 
     /// Reads /proc/stat and moves power and temperature to match.
     public func update(now: Instant) {
+        var measured = false
         if let t = try? proc.cpuTimes() {
-            if let last = lastTimes, let u = t.utilisation(since: last) { utilisation = u }
+            if let last = lastTimes, let u = t.utilisation(since: last) {
+                utilisation = u
+                measured = true
+            }
             lastTimes = t
         }
         let target = parameters.ambientCelsius + parameters.fullLoadRiseCelsius * utilisation
-        if let lastUpdate {
+        if !thermalStarted {
+            celsius = target
+            thermalStarted = measured
+        } else if let lastUpdate {
             let dt = now.since(lastUpdate).seconds
             let tau = max(parameters.thermalTimeConstant.seconds, 0.001)
             // Exact step of dT/dt = (target - T) / tau over dt.
             let k = 1 - exp(-dt / tau)
             celsius += (target - celsius) * k
-        } else {
-            celsius = target
         }
         lastUpdate = now
         apply()
