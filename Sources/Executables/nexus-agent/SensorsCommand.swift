@@ -51,17 +51,17 @@ func table(_ s: Sample, board: Board) -> String {
     var out = "node \(s.node) · board \(board.name) (\(board.model))\n"
     if !s.power.isEmpty {
         out += "\nPower\n"
-        out += "  " + "SENSOR".padded(22) + "SOURCE".padded(7) + "BUS V".padded(9) + "SHUNT mV".padded(10)
+        out += "  " + "SENSOR".padded(22) + "SOURCE".padded(11) + "BUS V".padded(9) + "SHUNT mV".padded(10)
             + "CURRENT A".padded(11) + "POWER W\n"
         for p in s.power {
             let name = "\(p.name) (\(p.address))"
             if let r = p.reading {
-                out += "  " + name.padded(22) + p.source.padded(7) + fixed(r.busVolts, 3).padded(9)
+                out += "  " + name.padded(22) + p.source.padded(11) + fixed(r.busVolts, 3).padded(9)
                     + fixed(r.shuntVolts * 1000, 2).padded(10)
                     + (r.amps.map { fixed($0, 4) } ?? "OVERFLOW").padded(11)
                     + (r.watts.map { fixed($0, 3) } ?? "OVERFLOW") + "\n"
             } else {
-                out += "  " + name.padded(22) + p.source.padded(7) + "ERROR: \(p.error ?? "?")\n"
+                out += "  " + name.padded(22) + p.source.padded(11) + "ERROR: \(p.error ?? "?")\n"
             }
         }
         if let t = s.totalWatts { out += "  total \(fixed(t, 3)) W\n" }
