@@ -124,14 +124,14 @@ import NexusSimulation
 @Suite struct ButtonTests {
     let ms = { (n: Int) in Instant(nanoseconds: 1_000_000_000 + UInt64(n) * 1_000_000) }
 
-    /// Feeds edges at the given millisecond times (alternating press/release levels for an
-    /// active-low button), settling whenever a deadline passes before the next edge.
-    func run(_ edges: [(Int, Bool)], until end: Int, settings: ButtonSettings = ButtonSettings()) -> [ButtonPress] {
+    /// Feeds edges at the given millisecond times, settling whenever a deadline passes
+    /// before the next edge if `timely`; otherwise all edges arrive late, in one batch.
+    func run(_ edges: [(Int, Bool)], until end: Int, settings: ButtonSettings = ButtonSettings(), timely: Bool = true) -> [ButtonPress] {
         var c = ButtonClassifier(settings: settings)
         var presses: [ButtonPress] = []
         for (t, rising) in edges {
-            if let d = c.settleDeadline, d <= ms(t), let p = c.settle(now: d) { presses.append(p) }
-            _ = c.edge(GPIOEdgeEvent(rising: rising, timestamp: ms(t)))
+            if timely, let d = c.settleDeadline, d <= ms(t), let p = c.settle(now: d) { presses.append(p) }
+            if let p = c.edge(GPIOEdgeEvent(rising: rising, timestamp: ms(t))) { presses.append(p) }
         }
         if let d = c.settleDeadline, d <= ms(end), let p = c.settle(now: d) { presses.append(p) }
         return presses
@@ -170,6 +170,12 @@ import NexusSimulation
     @Test func twoPressesInARow() {
         let edges = press(at: 0, holdMs: 200, bounces: 2) + press(at: 1000, holdMs: 3000, bounces: 2)
         #expect(run(edges, until: 6000) == [.short, .long])
+    }
+
+    @Test func edgesReadLateStillClassify() {
+        // A busy loop reads a whole bounced press at once: the timestamps decide.
+        let edges = press(at: 0, holdMs: 300, bounces: 4) + press(at: 1000, holdMs: 2500, bounces: 2)
+        #expect(run(edges, until: 5000, timely: false) == [.short, .long])
     }
 
     @Test func activeHighButton() {

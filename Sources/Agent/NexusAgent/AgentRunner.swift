@@ -126,7 +126,9 @@ public final class AgentRunner {
         guard let line = devices.button?.line else { return }
         do {
             let edge = try line.readEvent()
-            _ = devices.updateButton { c in _ = c.edge(edge); return nil }
+            if let press = devices.updateButton({ $0.edge(edge) }) {
+                apply(core.handle(.button(press), now: clock.now))
+            }
             if let due = devices.button?.classifier.settleDeadline {
                 settleTimer?.arm(after: due.since(clock.now))
             }

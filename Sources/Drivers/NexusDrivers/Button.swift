@@ -19,8 +19,10 @@ public struct ButtonSettings: Equatable, Sendable {
     }
 }
 
-/// Software debounce and press classification over edge events. Pure logic on
-/// timestamps: the caller feeds edges and calls `settle` when `settleDeadline` passes.
+/// Software debounce and press classification over edge events. Pure logic on the
+/// kernel's edge timestamps, so a loop that reads several queued edges late still
+/// classifies them as they happened: the caller feeds edges and calls `settle` when
+/// `settleDeadline` passes.
 public struct ButtonClassifier: Sendable {
     public let settings: ButtonSettings
     /// The debounced state.
@@ -33,13 +35,17 @@ public struct ButtonClassifier: Sendable {
 
     public init(settings: ButtonSettings) { self.settings = settings }
 
-    /// Records an edge; returns when to call `settle`.
-    public mutating func edge(_ e: GPIOEdgeEvent) -> Instant {
-        let isPressed = e.rising != settings.activeLow
+    /// Records an edge. If the previous level had already held for the debounce time
+    /// when this edge came, that level is settled first, which may complete a press.
+    public mutating func edge(_ e: GPIOEdgeEvent) -> ButtonPress? {
+        var press: ButtonPress?
+        if let last = lastEdge, trainStart != nil, e.timestamp.since(last) >= settings.debounce {
+            press = settle(now: last + settings.debounce)
+        }
         if trainStart == nil { trainStart = e.timestamp }
-        rawPressed = isPressed
+        rawPressed = e.rising != settings.activeLow
         lastEdge = e.timestamp
-        return e.timestamp + settings.debounce
+        return press
     }
 
     /// When a pending bounce train will have settled, if one is pending.

@@ -88,7 +88,7 @@ func gpioCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
             }
             loop.watch(line.eventDescriptor) {
                 guard let e = try? line.readEvent() else { return }
-                _ = devices.updateButton { c in _ = c.edge(e); return nil }
+                if let press = devices.updateButton({ $0.edge(e) }) { writeLine("press: \(press.rawValue)") }
                 if let due = devices.button?.classifier.settleDeadline { settle.arm(after: due.since(clock.now)) }
             }
             keepAlive.append(settle)
