@@ -83,8 +83,12 @@ int nexus_sensors_next(nexus_sensors_cursor *cursor, nexus_sensor_reading *out) 
             const sensors_subfeature *sub = sensors_get_subfeature(chip, feature, (sensors_subfeature_type)subtype);
             if (!sub && feature->type == SENSORS_FEATURE_POWER)
                 sub = sensors_get_subfeature(chip, feature, SENSORS_SUBFEATURE_POWER_AVERAGE);
-            if (!sub) continue;
+            // Alarm-only features still matter: the Pi's rpi_volt chip has just
+            // in0_lcrit_alarm (under-voltage).
+            int alarm = alarm_set(chip, feature);
+            if (!sub && !alarm) continue;
             memset(out, 0, sizeof *out);
+            out->has_input = 1;
             sensors_snprintf_chip_name(out->chip, sizeof out->chip, chip);
             copy_string(out->prefix, sizeof out->prefix, chip->prefix);
             copy_string(out->adapter, sizeof out->adapter, sensors_get_adapter_name(&chip->bus));
@@ -97,10 +101,14 @@ int nexus_sensors_next(nexus_sensors_cursor *cursor, nexus_sensor_reading *out) 
             out->bus_number = chip->bus.nr;
             out->address = chip->addr;
             out->kind = kind;
-            int r = sensors_get_value(chip, sub->number, &out->value);
-            out->has_value = r == 0;
-            out->read_error = r < 0 ? -r : r;
-            out->alarm = alarm_set(chip, feature);
+            if (sub) {
+                int r = sensors_get_value(chip, sub->number, &out->value);
+                out->has_value = r == 0;
+                out->read_error = r < 0 ? -r : r;
+            } else {
+                out->has_input = 0;
+            }
+            out->alarm = alarm;
             // Resume after this feature next time; the chip cursor stays.
             cursor->feature_index = feature_nr;
             return 1;

@@ -76,7 +76,7 @@ func parse(_ args: ArraySlice<String>, _ spec: CommandSpec) throws(UsageError) -
             name = String(name[..<eq])
         }
         guard let opt = spec.options.first(where: { $0.name == name }) else {
-            let close = spec.options.map(\.name).filter { $0.hasPrefix(String(name.prefix(3))) }
+            let close = spec.options.map(\.name).filter { editDistance($0, name) <= 2 }
             throw UsageError(message: "unknown option '--\(name)'" + (close.isEmpty ? "" : "; did you mean --\(close[0])?"),
                              command: spec.path)
         }
@@ -94,4 +94,20 @@ func parse(_ args: ArraySlice<String>, _ spec: CommandSpec) throws(UsageError) -
         }
     }
     return out
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var row = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var previous = row[0]
+        row[0] = i
+        for j in stride(from: 1, through: b.count, by: 1) {
+            let current = row[j]
+            row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+            previous = current
+        }
+    }
+    return a.isEmpty ? b.count : row[b.count]
 }

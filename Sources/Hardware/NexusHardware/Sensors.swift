@@ -18,7 +18,7 @@ public struct HwmonReading: Equatable, Sendable {
     public var busNumber: Int
     public var address: Int
     public var kind: Kind
-    /// nil when the read failed (see `error`).
+    /// nil when the read failed (see `error`) or the input has only alarms.
     public var value: Double?
     public var error: String?
     public var alarm: Bool
@@ -82,7 +82,7 @@ public final class LibSensors: HwmonSource {
                 label: Self.field(&r.label), feature: Self.field(&r.feature), path: Self.field(&r.path),
                 bus: Self.bus(r.bus_type), busNumber: Int(r.bus_number), address: Int(r.address),
                 kind: Self.kind(r.kind), value: r.has_value != 0 ? r.value : nil,
-                error: r.has_value != 0 ? nil : String(cString: nexus_sensors_strerror(-r.read_error)),
+                error: r.has_value != 0 || r.has_input == 0 ? nil : String(cString: nexus_sensors_strerror(-r.read_error)),
                 alarm: r.alarm != 0))
         }
         return out

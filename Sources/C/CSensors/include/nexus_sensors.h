@@ -33,6 +33,7 @@ typedef struct {
     int bus_number;
     int address;
     int kind;             // NEXUS_SENSOR_*
+    int has_input;        // 0 for a feature that only has alarms
     int has_value;
     double value;
     int read_error;       // libsensors error number when has_value == 0
