@@ -85,7 +85,7 @@ final class FakeProc {
         #expect(obj["timestamp_ms"] as? Int == 1_700_000_000_000)
         let power = try #require(obj["power"] as? [[String: Any]])
         #expect(power.first?["status"] as? String == "ok")
-        for key in ["name", "label", "address", "source", "bus_v", "shunt_v", "current_a", "power_w"] {
+        for key in ["name", "label", "address", "source", "bus_v", "shunt_v", "current_a", "power_w", "conversion_ready"] {
             #expect(power.first?[key] != nil, "power[0].\(key)")
         }
         for key in ["total_power_w", "temperatures", "hwmon_other", "cpu", "load", "memory", "faults"] {

@@ -64,6 +64,7 @@ public struct Sample: Sendable {
                     ("shunt_v", .number(r.shuntVolts, places: 6)),
                     ("current_a", .number(r.amps, places: 4)),
                     ("power_w", .number(r.watts, places: 4)),
+                    ("conversion_ready", .bool(r.conversionReady)),
                 ]
                 if r.recalibrated { fields.append(("recalibrated", .bool(true))) }
             } else {

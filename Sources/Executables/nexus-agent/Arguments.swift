@@ -87,7 +87,7 @@ func parse(_ args: ArraySlice<String>, _ spec: CommandSpec) throws(UsageError) -
             out.values[name] = inline
         } else {
             guard i < args.endIndex else {
-                throw UsageError(message: "--\(name) needs a value (\(opt.value!))", command: spec.path)
+                throw UsageError(message: "--\(name) needs a value (\(opt.value ?? "VALUE"))", command: spec.path)
             }
             out.values[name] = args[i]
             i += 1

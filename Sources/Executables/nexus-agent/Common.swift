@@ -43,6 +43,12 @@ enum CommandFailure: Error, CustomStringConvertible {
     }
 }
 
+/// Opens the board's devices for a command; a failure is a clear message, exit 1.
+func open(_ setup: Setup, _ options: NodeDevices.Options, _ clock: SystemClock) throws(CommandFailure) -> NodeDevices {
+    do { return try NodeDevices(board: setup.board, options: options, clock: clock, logger: setup.logger) }
+    catch { throw .devices("\(error)") }
+}
+
 func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
 func makeSetup(_ args: ParsedArguments, spec: CommandSpec, loggerLabel: String = "nexus-agent") throws(CommandFailure) -> Setup {

@@ -101,10 +101,6 @@ func gpioCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
 /// Timers created inside setup closures live as long as the command.
 nonisolated(unsafe) var keepAlive: [EventLoop.Timer] = []
 
-func open(_ setup: Setup, _ options: NodeDevices.Options, _ clock: SystemClock) throws(CommandFailure) -> NodeDevices {
-    do { return try NodeDevices(board: setup.board, options: options, clock: clock, logger: setup.logger) }
-    catch { throw .devices("\(error)") }
-}
 
 /// Runs an event loop for `seconds` (or until SIGINT/SIGTERM), then puts outputs back.
 func timedLoop(_ devices: NodeDevices, _ clock: SystemClock, _ logger: Logger, seconds: Double,

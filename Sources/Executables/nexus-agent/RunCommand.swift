@@ -35,9 +35,7 @@ func runCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
     var options = NodeDevices.Options()
     options.sensorsConfig = args.value("sensors-config") ?? setup.config.sensorsConfig
     let clock = SystemClock()
-    let devices: NodeDevices
-    do { devices = try NodeDevices(board: setup.board, options: options, clock: clock, logger: setup.logger) }
-    catch { throw .devices("\(error)") }
+    let devices = try open(setup, options, clock)
     let sampler = Sampler(devices: devices, node: setup.node, logger: setup.logger)
     let printSamples = args.flag("print-samples")
     let runner = AgentRunner(devices: devices, sampler: sampler, interval: interval, clock: clock, logger: setup.logger) { s in

@@ -29,9 +29,7 @@ func sensorsCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
     options.button = false
     options.sensorsConfig = args.value("sensors-config") ?? setup.config.sensorsConfig
     let clock = SystemClock()
-    let devices: NodeDevices
-    do { devices = try NodeDevices(board: setup.board, options: options, clock: clock, logger: setup.logger) }
-    catch { throw .devices("\(error)") }
+    let devices = try open(setup, options, clock)
     let sampler = Sampler(devices: devices, node: setup.node, logger: setup.logger)
     sampler.prime()
     if window > 0 { sleepFor(.milliseconds(Int64(window))) }
@@ -41,8 +39,8 @@ func sensorsCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
     } else {
         print(table(sample, board: setup.board))
     }
-    for p in sample.power where p.error != nil {
-        printError("sensor \(p.name): \(p.error!)")
+    for p in sample.power {
+        if let e = p.error { printError("sensor \(p.name): \(e)") }
     }
     return sample.power.contains { $0.error != nil } ? 1 : 0
 }
