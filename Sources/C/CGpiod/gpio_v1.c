@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <gpiod.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,51 +176,6 @@ int nexus_gpio_request_read_event(nexus_gpio_request *req, nexus_gpio_edge_event
     event->rising = ev.event_type == GPIOD_LINE_EVENT_RISING_EDGE;
     event->timestamp_ns = (uint64_t)ev.ts.tv_sec * 1000000000ull + (uint64_t)ev.ts.tv_nsec;
     return 0;
-}
-
-// ---- crash guard -----------------------------------------------------------------
-
-#define GUARD_SLOTS 32
-static struct { nexus_gpio_request *req; size_t index; int value; } guard[GUARD_SLOTS];
-static int guard_installed;
-static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGABRT };
-
-static void guard_handler(int sig) {
-    // Only ioctl()s on descriptors we already hold: nothing here allocates or locks.
-    for (int i = 0; i < GUARD_SLOTS; i++)
-        if (guard[i].req) gpiod_line_set_value(guard[i].req->lines[guard[i].index], guard[i].value);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-int nexus_gpio_crash_guard_add(nexus_gpio_request *req, size_t index, int safe_value) {
-    if (index >= req->count) return -EINVAL;
-    if (!guard_installed) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = guard_handler;
-        sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-        for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
-            sigaction(fatal_signals[i], &sa, NULL);
-        guard_installed = 1;
-    }
-    for (int i = 0; i < GUARD_SLOTS; i++) {
-        if (guard[i].req == req && guard[i].index == index) { guard[i].value = safe_value; return 0; }
-    }
-    for (int i = 0; i < GUARD_SLOTS; i++) {
-        if (!guard[i].req) {
-            guard[i].index = index;
-            guard[i].value = safe_value ? 1 : 0;
-            guard[i].req = req;
-            return 0;
-        }
-    }
-    return -ENOSPC;
-}
-
-void nexus_gpio_crash_guard_remove(nexus_gpio_request *req) {
-    for (int i = 0; i < GUARD_SLOTS; i++)
-        if (guard[i].req == req) guard[i].req = NULL;
 }
 
 #endif

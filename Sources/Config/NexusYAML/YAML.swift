@@ -61,14 +61,17 @@ public enum YAML {
     public static func parse(_ text: String, file: String) throws(YAMLError) -> YAMLNode? {
         var bytes = Array(text.utf8)
         if bytes.isEmpty { bytes = [0x0A] }
-        return try bytes.withUnsafeBufferPointer { (buffer) throws(YAMLError) -> YAMLNode? in
+        // The closure returns a Result: Swift 6.0's withUnsafeBufferPointer does not carry
+        // typed throws through.
+        let result = bytes.withUnsafeBufferPointer { buffer -> Result<YAMLNode?, YAMLError> in
             guard let parser = nexus_yaml_open(buffer.baseAddress, buffer.count) else {
-                throw YAMLError(file: file, mark: nil, message: "cannot start the YAML parser")
+                return .failure(YAMLError(file: file, mark: nil, message: "cannot start the YAML parser"))
             }
             defer { nexus_yaml_close(parser) }
             var reader = EventReader(parser: parser, file: file)
-            return try reader.document()
+            do throws(YAMLError) { return .success(try reader.document()) } catch { return .failure(error) }
         }
+        return try result.get()
     }
 }
 
