@@ -82,10 +82,19 @@ import Testing
         #expect((p["error"] as? String)?.contains("/dev/i2c-1") == true)
         #expect(s.stderr.contains("ENOENT"))
 
-        let r = try AgentBinary.agent(["run", "--board", "pi5"])
-        #expect(r.status == 1)
-        #expect(r.stderr.contains("pinctrl-rp1"))
-        #expect(!r.stderr.contains("Fatal error"))
+        // The agent loop keeps running without its GPIO chip and reports it in each sample.
+        let r = try AgentBinary.agent(["run", "--board", "pi5", "--interval", "0.1", "--samples", "2", "--print-samples"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("GPIO unavailable"))
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        let faults = try #require(try json(String(lines[1]))["faults"] as? [String])
+        #expect(faults.contains { $0.contains("pinctrl-rp1") })
+        #expect(faults.contains { $0.contains("/dev/i2c-1") })
+        // The test commands need the chip and say so.
+        let g = try AgentBinary.agent(["gpio", "led", "status", "on", "--board", "pi5"])
+        #expect(g.status == 1)
+        #expect(g.stderr.contains("pinctrl-rp1"))
     }
 
     @Test func badConfigAndBoardFiles() throws {

@@ -142,6 +142,12 @@ final class FakeProc {
         #expect(core.nextDeadline == nil)
     }
 
+    @Test func veryLongPressPowersOff() {
+        var core = AgentCore(hasFaultLed: true)
+        let a = core.handle(.button(.veryLong), now: Instant(nanoseconds: 1))
+        #expect(a.contains(.powerOff(reason: "very long button press")))
+    }
+
     @Test func longPressIsLoggedOnly() {
         var core = AgentCore(hasFaultLed: true)
         #expect(core.handle(.button(.long), now: Instant(nanoseconds: 1)) == [.log(.notice, "button press: long")])

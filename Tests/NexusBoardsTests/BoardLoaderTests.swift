@@ -150,6 +150,13 @@ import NexusDrivers
         #expect(c.logLevel == .debug)
     }
 
+    @Test func powerOffCommand() throws {
+        #expect(try AgentConfig.parse(text: "power_off_command: [reboot, -f]", file: "a.yaml").powerOffCommand == ["reboot", "-f"])
+        #expect(AgentConfig().powerOffCommand == ["systemctl", "poweroff"])
+        #expect(throws: ConfigError.self) { try AgentConfig.parse(text: "power_off_command: []", file: "a.yaml") }
+        #expect(throws: ConfigError.self) { try AgentConfig.parse(text: "power_off_command: reboot", file: "a.yaml") }
+    }
+
     @Test func emptyFileMeansDefaults() throws {
         #expect(try AgentConfig.parse(text: "", file: "a.yaml") == AgentConfig())
     }

@@ -151,3 +151,37 @@ import Foundation
         #expect(box.lines[0].1 == #"t: calibration lost i2c.address=0x40 error="No such device""#)
     }
 }
+
+@Suite struct CommandTests {
+    @Test func exitStatusAndSignals() throws {
+        #expect(try Command.run(["sh", "-c", "exit 3"], timeout: .seconds(10)).get() == .exited(3))
+        #expect(try Command.run(["sh", "-c", "kill -KILL $$"], timeout: .seconds(10)).get() == .signalled(9))
+    }
+
+    @Test func childGetsTheDefaultSignalMask() throws {
+        // Block SIGTERM here, as the agent's loop does; the child must still die of it.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        var old = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &set, &old)
+        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
+        #expect(try Command.run(["sh", "-c", "kill -TERM $$; sleep 5"], timeout: .seconds(10)).get() == .signalled(SIGTERM))
+    }
+
+    @Test func noShellInterpolation() throws {
+        // The argument reaches the program as one string, `;` and all.
+        #expect(try Command.run(["test", "a;exit 0", "=", "a;exit 0"], timeout: .seconds(10)).get() == .exited(0))
+    }
+
+    @Test func missingProgramAndTimeout() {
+        #expect(throws: HardwareError.self) { try Command.run(["/nonexistent/poweroff"], timeout: .seconds(1)).get() }
+        if case .running(let pid) = try? Command.run(["sleep", "5"], timeout: .milliseconds(100)).get() {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        } else {
+            Issue.record("expected a running child")
+        }
+    }
+}

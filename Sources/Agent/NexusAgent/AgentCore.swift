@@ -3,7 +3,8 @@ public import NexusHardware
 
 /// The agent's rules as a state machine: inputs in, actions out, no I/O and no clock of
 /// its own, so every rule is testable with a manual clock. Sleep, drain and wake arrive
-/// with the wake/sleep work; this core covers health and the operator's button.
+/// with the wake/sleep work; this core covers health, the operator's button and the
+/// forced power-off of a very long press.
 public struct AgentCore: Sendable {
     public enum State: String, Sendable {
         case awake, fault
@@ -18,6 +19,8 @@ public struct AgentCore: Sendable {
     public enum Action: Equatable, Sendable {
         case showLed(String, LedPattern)
         case log(Logger.Level, String)
+        /// Power the node off now through the configured path.
+        case powerOff(reason: String)
     }
 
     /// LED names the core drives; board files use them.
@@ -59,7 +62,10 @@ public struct AgentCore: Sendable {
             }
         case .button(let press):
             actions.append(.log(.notice, "button press: \(press.rawValue)"))
-            if press == .short {
+            if press == .veryLong {
+                // The chassis convention: holding the button forces power-off.
+                actions.append(.powerOff(reason: "very long button press"))
+            } else if press == .short {
                 // A short press toggles identify, so an admin can find this node in a rack.
                 identifyUntil = identifyUntil == nil ? now + identifyDuration : nil
                 actions += leds(now: now)
@@ -75,6 +81,9 @@ public struct AgentCore: Sendable {
 
     /// When the core next needs a `.tick`.
     public var nextDeadline: Instant? { identifyUntil }
+
+    /// The LED actions for the current state, e.g. to re-apply after GPIO came back.
+    public func ledActions() -> [Action] { leds(now: nil) }
 
     func leds(now: Instant?) -> [Action] {
         var status: LedPattern = state == .fault && !hasFaultLed ? .fault : .heartbeat

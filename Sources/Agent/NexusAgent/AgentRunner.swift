@@ -15,6 +15,10 @@ public final class AgentRunner {
     public private(set) var samplesTaken = 0
     /// Stop after this many samples (tests and one-off measurements); nil runs until a signal.
     public var sampleLimit: Int?
+    /// argv of the power-off path, run directly (no shell). nil: power-off is refused.
+    public var powerOffCommand: [String]?
+    private var loop: EventLoop?
+    private var buttonWatch: Int?
 
     public init(devices: NodeDevices, sampler: Sampler, interval: Duration, clock: any MonotonicClock,
                 logger: Logger, onSample: @escaping (Sample) -> Void = { _ in }) {
@@ -29,6 +33,7 @@ public final class AgentRunner {
 
     public func run() throws(HardwareError) {
         let loop = EventLoop()
+        self.loop = loop
         var stopReason = "end of run"
         try loop.onSignals([Signal.terminate, Signal.interrupt, Signal.hangup]) { [logger, unowned loop] signo in
             if signo == Signal.hangup {
@@ -58,11 +63,8 @@ public final class AgentRunner {
         // The first sample comes soon (with a short CPU window), then every interval.
         sampleTimer.arm(after: min(interval, .milliseconds(250)), every: interval)
 
-        if let button = devices.button {
-            let settleTimer = try loop.makeTimer { [unowned self] in self.settleButton() }
-            self.settleTimer = settleTimer
-            loop.watch(button.line.eventDescriptor) { [unowned self] in self.readButton() }
-        }
+        settleTimer = try loop.makeTimer { [unowned self] in self.settleButton() }
+        watchButton()
 
         apply(core.initialActions())
         logger.info("agent running", ["board": devices.board.name, "node": sampler.node,
@@ -78,7 +80,17 @@ public final class AgentRunner {
     private var coreTimer: EventLoop.Timer?
     private var settleTimer: EventLoop.Timer?
 
+    /// Polls the button's edge descriptor, if the board has a button and it is open.
+    func watchButton() {
+        guard buttonWatch == nil, let button = devices.button, let loop else { return }
+        buttonWatch = loop.watch(button.line.eventDescriptor) { [unowned self] in self.readButton() }
+    }
+
     func takeSample() {
+        if devices.gpioFault != nil, devices.retryGPIO() {
+            watchButton()
+            apply(core.ledActions())
+        }
         let s = sampler.sample(now: clock.now, wallMs: SystemClock.wallMilliseconds)
         samplesTaken += 1
         apply(core.handle(.sample(s), now: clock.now))
@@ -90,6 +102,8 @@ public final class AgentRunner {
             switch a {
             case .log(let level, let message):
                 logger.log(level, message)
+            case .powerOff(let reason):
+                powerOff(reason: reason)
             case .showLed(let name, let pattern):
                 guard let led = devices.led(name) else { continue }
                 do {
@@ -102,6 +116,26 @@ public final class AgentRunner {
         }
         refreshLeds()
         armCoreTimer()
+    }
+
+    /// Outputs to their safe state first (the node is going down), then the configured
+    /// command. The agent keeps running: the system's shutdown will stop it.
+    func powerOff(reason: String) {
+        guard let argv = powerOffCommand, !argv.isEmpty else {
+            logger.warning("power-off requested but no power_off_command is configured", ["reason": reason])
+            return
+        }
+        logger.notice("powering off", ["reason": reason, "command": argv.joined(separator: " ")])
+        devices.shutdownOutputs()
+        if let w = buttonWatch { loop?.unwatch(w); buttonWatch = nil }
+        switch Command.run(argv, timeout: .seconds(30)) {
+        case .success(.exited(0)), .success(.running):
+            break
+        case .success(let outcome):
+            logger.error("power-off command failed", ["command": argv.joined(separator: " "), "outcome": "\(outcome)"])
+        case .failure(let e):
+            logger.error("power-off command could not start", ["error": e.description])
+        }
     }
 
     /// Steps every LED and re-arms the one-shot timer for the earliest next change.

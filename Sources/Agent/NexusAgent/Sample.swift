@@ -34,6 +34,8 @@ public struct Sample: Sendable {
     public var cpuUtilisation: Double?
     public var load: LoadAverage?
     public var memory: MemoryInfo?
+    /// Devices the agent could not open this time (the GPIO chip, ...).
+    public var deviceFaults: [String] = []
 
     /// Sum of all power meters that produced a number.
     public var totalWatts: Double? {
@@ -43,7 +45,8 @@ public struct Sample: Sendable {
 
     /// Everything that is wrong with this sample, for logs and the fault state.
     public var faults: [String] {
-        power.compactMap { p in p.error.map { "\(p.name): \($0)" } }
+        deviceFaults
+            + power.compactMap { p in p.error.map { "\(p.name): \($0)" } }
             + power.filter { $0.reading?.overflow == true }.map { "\($0.name): overflow (current beyond the calibrated range)" }
             + temperatures.filter(\.alarm).map { "\($0.chip) \($0.label): alarm" }
             + otherHwmon.filter(\.alarm).map { "\($0.chip) \($0.label): alarm" }

@@ -51,8 +51,10 @@ public final class Sampler {
         } catch {
             logger.warning("cannot read CPU times", ["error": "\(error)"])
         }
-        return Sample(board: devices.board.name, node: node, timestampMs: wallMs, power: power, temperatures: temps,
-                      otherHwmon: rest.filter { $0.kind != .temperature }, cpuUtilisation: utilisation,
-                      load: try? proc.loadAverage(), memory: try? proc.memory())
+        var s = Sample(board: devices.board.name, node: node, timestampMs: wallMs, power: power, temperatures: temps,
+                       otherHwmon: rest.filter { $0.kind != .temperature }, cpuUtilisation: utilisation,
+                       load: try? proc.loadAverage(), memory: try? proc.memory())
+        if let g = devices.gpioFault { s.deviceFaults.append(g) }
+        return s
     }
 }

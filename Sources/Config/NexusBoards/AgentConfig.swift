@@ -12,6 +12,9 @@ public struct AgentConfig: Equatable, Sendable {
     /// A sensors.conf for libsensors (labels, computed values); none by default.
     public var sensorsConfig: String?
     public var logLevel: Logger.Level = .info
+    /// How the node powers itself off (a very long button press today): argv, run
+    /// directly without a shell. The agent's user needs permission (docs/configuration.md).
+    public var powerOffCommand: [String] = ["systemctl", "poweroff"]
 
     public init() {}
 
@@ -38,6 +41,13 @@ public struct AgentConfig: Equatable, Sendable {
                 c.sampleInterval = .milliseconds(Int64((s * 1000).rounded()))
             }
             c.sensorsConfig = try o.string("sensors_config")
+            if o.has("power_off_command") {
+                let argv = try o.strings("power_off_command")
+                guard let first = argv.first, !first.isEmpty else {
+                    throw o.error("power_off_command", "must name a program, e.g. [systemctl, poweroff]")
+                }
+                c.powerOffCommand = argv
+            }
             c.logLevel = try o.choice("log_level", [("error", Logger.Level.error), ("warning", .warning),
                                                     ("notice", .notice), ("info", .info), ("debug", .debug)]) ?? c.logLevel
             try o.finish()

@@ -9,7 +9,7 @@ public final class NodeDevices {
     public let meters: [PowerMeter]
     public let hwmon: (any HwmonSource)?
     public let simulation: SimulatedNode?
-    public let gpioChip: (any GPIOChipAccess)?
+    public private(set) var gpioChip: (any GPIOChipAccess)?
     public private(set) var leds: [Led] = []
     public private(set) var relays: [Relay] = []
     public private(set) var button: (line: any GPIOInputLine, classifier: ButtonClassifier)?
@@ -21,6 +21,8 @@ public final class NodeDevices {
         public var button = true
         public var sensorsConfig: String?
         public var consumer = "nexus-agent"
+        /// Keep running without GPIO when the chip is missing (the agent loop).
+        public var gpioOptional = false
         public init() {}
     }
 
@@ -66,17 +68,33 @@ public final class NodeDevices {
             }
         }
 
-        guard options.outputs || options.button else {
-            gpioChip = nil
-            return
+        self.options = options
+        self.clock = clock
+        guard options.outputs || options.button else { return }
+        do {
+            try openGPIO()
+        } catch {
+            // The agent keeps measuring without its GPIO and retries (`retryGPIO`); the
+            // test commands need the chip and fail instead.
+            guard options.gpioOptional else { throw error }
+            gpioFault = error.description
+            logger.error("GPIO unavailable; running without LEDs, relays and button until it appears",
+                         ["error": error.description])
         }
+    }
+
+    private let options: Options
+    private let clock: any MonotonicClock
+    /// Why the GPIO chip or its lines could not be opened, while that is so.
+    public private(set) var gpioFault: String?
+
+    private func openGPIO() throws(OpenError) {
         let chip: any GPIOChipAccess
         do {
             chip = board.simulated
                 ? SimulatedGPIOChip(label: board.gpio.chipLabel, lineNames: board.gpio.lineNames, clock: clock)
                 : try GPIOChip.open(label: board.gpio.chipLabel)
         } catch { throw .gpio(error) }
-        gpioChip = chip
 
         do throws(HardwareError) {
             if options.outputs {
@@ -103,9 +121,24 @@ public final class NodeDevices {
             shutdownOutputs()
             throw .gpio(error)
         }
+        gpioChip = chip
+        gpioFault = nil
         logger.info("devices ready", ["board": board.name, "gpio.chip": chip.label,
                                       "relays": "\(relays.count)", "leds": "\(leds.count)",
                                       "button": button == nil ? "no" : "yes", "meters": "\(meters.count)"])
+    }
+
+    /// Tries the GPIO chip again after it was missing; true when it is now open.
+    public func retryGPIO() -> Bool {
+        guard gpioFault != nil else { return false }
+        do {
+            try openGPIO()
+            logger.notice("GPIO available again", ["gpio.chip": board.gpio.chipLabel])
+            return true
+        } catch {
+            gpioFault = error.description
+            return false
+        }
     }
 
     public func led(_ name: String) -> Led? { leds.first { $0.name == name } }
@@ -129,6 +162,7 @@ public final class NodeDevices {
         relays.removeAll()
         leds.removeAll()
         button = nil
+        gpioChip = nil
     }
 }
 

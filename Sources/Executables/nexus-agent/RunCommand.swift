@@ -13,6 +13,9 @@ let runSpec = CommandSpec(
         OptionSpec(name: "sensors-config", value: "FILE", help: "A sensors.conf for libsensors."),
     ],
     discussion: """
+    A missing I2C bus, sensor or GPIO chip is reported as a fault in every sample and
+    retried; the agent keeps running. A very long button press powers the node off
+    through power_off_command (docs/configuration.md).
     Outputs start in their safe state (relays powered, LEDs dark) and return to it on
     SIGTERM/SIGINT; if the agent dies of a fatal signal a crash guard writes the same
     levels; if it is killed outright the kernel releases the lines (see docs/gpio.md for
@@ -33,6 +36,7 @@ func runCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
         limit = v
     }
     var options = NodeDevices.Options()
+    options.gpioOptional = true
     options.sensorsConfig = args.value("sensors-config") ?? setup.config.sensorsConfig
     let clock = SystemClock()
     let devices = try open(setup, options, clock)
@@ -42,6 +46,7 @@ func runCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
         if printSamples { writeLine(s.jsonText(pretty: false)) }
     }
     runner.sampleLimit = limit
+    runner.powerOffCommand = setup.config.powerOffCommand
     do { try runner.run() } catch { throw .failed("event loop: \(error)") }
     return 0
 }
