@@ -86,9 +86,10 @@ public final class I2CBusDevice: I2CDevice {
     }
 
     static func transferHint(_ raw: Int32) -> String? {
-        // ENXIO / EREMOTEIO are how bus drivers report a NACK: nothing answered.
+        // How bus drivers report a NACK (nothing answered at the address): ENXIO or
+        // EREMOTEIO on most adapters, EIO on some, ENODEV on i2c-stub.
         switch Errno(rawValue: raw).name {
-        case "ENXIO", "EREMOTEIO", "EIO": "no acknowledge: check wiring, power and the address straps"
+        case "ENXIO", "EREMOTEIO", "EIO", "ENODEV": "no acknowledge: check wiring, power and the address straps"
         default: nil
         }
     }

@@ -1,0 +1,106 @@
+# Helpers for lab scenarios (busy-box sh). Each check prints one line the host parses:
+#   VLAB-CHECK <scenario> <check> PASS|FAIL <detail>
+# and each scenario is framed by VLAB-SCENARIO-BEGIN/END so the host knows which ran.
+
+AGENT=/lab/bin/nexus-agent
+STUB_KO=/lab/i2c-stub.ko
+SIM=/sys/kernel/config/gpio-sim/lab
+SCENARIO=none
+
+run_scenario() {
+  SCENARIO=$(basename "$1" .sh)
+  echo "VLAB-SCENARIO-BEGIN $SCENARIO"
+  # Each scenario runs in a subshell so that one failing command cannot stop the rest.
+  ( . "$1" )
+  echo "VLAB-SCENARIO-END $SCENARIO"
+}
+
+check() { # check NAME STATUS(0=pass) DETAIL...
+  name=$1; status=$2; shift 2
+  if [ "$status" -eq 0 ]; then echo "VLAB-CHECK $SCENARIO $name PASS $*"; else echo "VLAB-CHECK $SCENARIO $name FAIL $*"; fi
+}
+
+expect_eq() { # expect_eq NAME ACTUAL EXPECTED
+  [ "$2" = "$3" ]; check "$1" $? "got '$2' expected '$3'"
+}
+
+# |actual - expected| <= tolerance, as decimals
+expect_near() { # expect_near NAME ACTUAL EXPECTED TOLERANCE
+  awk -v a="$2" -v e="$3" -v t="$4" 'BEGIN { if (a == "" || a == "null") exit 1; d = a - e; if (d < 0) d = -d; exit !(d <= t) }'
+  check "$1" $? "got '$2' expected $3 ± $4"
+}
+
+expect_contains() { # expect_contains NAME FILE TEXT
+  grep -qF -- "$3" "$2"; s=$?
+  check "$1" $s "'$3' in $(basename "$2")"
+  [ $s -eq 0 ] || { echo "--- $2:"; tail -20 "$2"; echo "---"; }
+}
+
+# The value of a JSON key in the agent's one-key-per-line (pretty) or compact output:
+# json_field FILE KEY [NTH]
+json_field() {
+  grep -o "\"$2\": *[^,}]*" "$1" | sed -n "${3:-1}p" | sed 's/^[^:]*: *//; s/"//g'
+}
+
+# SMBus words are little-endian, the INA219 big-endian: write the chip's value swapped.
+ina_set() { # ina_set REG VALUE(hex, chip order)
+  v=$(( $2 ))
+  i2cset -y 0 0x40 "$1" $(( ((v & 0xFF) << 8) | (v >> 8) )) w
+}
+ina_get() { # prints the chip-order value of REG as 0xNNNN
+  w=$(i2cget -y 0 0x40 "$1" w) || return 1
+  printf '0x%04x\n' $(( ((w & 0xFF) << 8) | ((w >> 8) & 0xFF) ))
+}
+
+load_stub() { # load_stub ADDR
+  rmmod i2c_stub 2>/dev/null
+  insmod "$STUB_KO" chip_addr="$1"
+}
+
+# gpio-sim bank labelled like a Pi 4's pinctrl, 28 lines named GPIO0...GPIO27.
+sim_create() {
+  [ -d "$SIM" ] && return 0
+  mkdir "$SIM" "$SIM/bank0"
+  echo 28 > "$SIM/bank0/num_lines"
+  echo pinctrl-bcm2711 > "$SIM/bank0/label"
+  i=0
+  while [ $i -lt 28 ]; do
+    mkdir "$SIM/bank0/line$i"
+    echo "GPIO$i" > "$SIM/bank0/line$i/name"
+    i=$((i + 1))
+  done
+}
+sim_live() { echo "$1" > "$SIM/live"; }
+sim_dir() { # the sysfs directory with sim_gpioN/{value,pull}
+  d=$(ls -d /sys/devices/platform/$(cat "$SIM/dev_name")/gpiochip* 2>/dev/null | head -1)
+  echo "$d"
+}
+sim_value() { cat "$(sim_dir)/sim_gpio$1/value"; }
+sim_pull() { echo "$2" > "$(sim_dir)/sim_gpio$1/pull"; }
+
+# Milliseconds since boot, from /proc/uptime (10 ms resolution).
+now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
+wait_for() { # wait_for SECONDS COMMAND...: polls every 100 ms
+  limit=$(( $1 * 10 )); shift
+  n=0
+  while [ $n -lt $limit ]; do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+    n=$((n + 1))
+  done
+  return 1
+}
+
+# Start the agent in the background: agent_start LOG SAMPLES_OUT ARGS...
+agent_start() {
+  log=$1; out=$2; shift 2
+  "$AGENT" run --config /lab/agent.yaml --print-samples "$@" > "$out" 2> "$log" &
+  AGENT_PID=$!
+}
+agent_alive() { kill -0 "$AGENT_PID" 2>/dev/null; }
+agent_stop() { # agent_stop SIGNAL: returns the exit status
+  kill -"$1" "$AGENT_PID" 2>/dev/null
+  wait "$AGENT_PID"
+}
+last_sample() { tail -1 "$1" | sed 's/,/,\n/g' > /tmp/last.json; echo /tmp/last.json; }
