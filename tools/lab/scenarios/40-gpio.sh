@@ -34,6 +34,8 @@ sleep 1
 expect_eq fault-led-dark-when-healthy "$(cat $D/sim_gpio27/value)" 0
 # Heartbeat: 100 on, 100 off, 100 on, 700 off: lit 20% of the time, 4 edges a second.
 duty_check status-led-heartbeat "$(watch_line 17 3000)" 0.08 0.35 6
+# A figure, not a check: the running agent's peak RSS on this architecture.
+echo "VLAB-FIGURE $(uname -m) agent-run-peak-rss-kib $(awk '/VmHWM/ { print $2 }' /proc/$AGENT_PID/status)"
 
 # The meter reports an overflow (a fault): the fault LED blinks (100/100).
 ina_set 0x02 0x2713
