@@ -28,6 +28,7 @@ let package = Package(
         + cLibrary("CLibgpiod", shim: "CGpiod", link: "gpiod", pkgConfig: "libgpiod", apt: "libgpiod-dev")
         + cLibrary("CLibsensors", shim: "CSensors", link: "sensors", pkgConfig: nil, apt: "libsensors-dev")
         + cLibrary("CLibyaml", shim: "CYAML", link: "yaml", pkgConfig: "yaml-0.1", apt: "libyaml-dev")
+        + cLibrary("CLibmosquitto", shim: "CMosquitto", link: "mosquitto", pkgConfig: "libmosquitto", apt: "libmosquitto-dev")
         + [
             .target(name: "CLinux", path: "Sources/C/CLinux"),
             // Hardware access: the only Swift module that calls the hardware C shims.
@@ -41,16 +42,19 @@ let package = Package(
                     path: "Sources/Config/NexusYAML", swiftSettings: swiftSettings),
             // JSON out, the feed's payloads later.
             .target(name: "NexusWire", path: "Sources/Protocol/NexusWire", swiftSettings: swiftSettings),
+            // MQTT through libmosquitto, driven by the agent's poll loop.
+            .target(name: "NexusMQTT", dependencies: ["CMosquitto", "NexusHardware"],
+                    path: "Sources/Protocol/NexusMQTT", swiftSettings: swiftSettings),
             .target(name: "NexusDrivers", dependencies: ["NexusHardware"],
                     path: "Sources/Drivers/NexusDrivers", swiftSettings: swiftSettings),
             .target(name: "NexusBoards",
                     dependencies: ["NexusDrivers", "NexusSimulation", "NexusYAML", "NexusHardware"],
                     path: "Sources/Config/NexusBoards", swiftSettings: swiftSettings),
             .target(name: "NexusAgent",
-                    dependencies: ["NexusBoards", "NexusDrivers", "NexusWire", "NexusHardware"],
+                    dependencies: ["NexusBoards", "NexusDrivers", "NexusWire", "NexusMQTT", "NexusHardware"],
                     path: "Sources/Agent/NexusAgent", swiftSettings: swiftSettings),
             .executableTarget(name: "nexus-agent",
-                              dependencies: ["NexusAgent", "NexusBoards", "NexusDrivers", "NexusWire", "NexusHardware"],
+                              dependencies: ["NexusAgent", "NexusBoards", "NexusDrivers", "NexusWire", "NexusMQTT", "NexusHardware"],
                               path: "Sources/Executables/nexus-agent", swiftSettings: swiftSettings),
 
             .testTarget(name: "NexusHardwareTests", dependencies: ["NexusHardware"],

@@ -150,7 +150,7 @@ final class FakeProc {
 
     @Test func longPressIsLoggedOnly() {
         var core = AgentCore(hasFaultLed: true)
-        #expect(core.handle(.button(.long), now: Instant(nanoseconds: 1)) == [.log(.notice, "button press: long")])
+        #expect(core.handle(.button(.long), now: Instant(nanoseconds: 1)) == [.log(.notice, "button press: long"), .event("button", [.init("press", "long")])])
     }
 }
 

@@ -1,4 +1,5 @@
 public import NexusDrivers
+public import NexusWire
 public import NexusHardware
 
 /// The agent's rules as a state machine: inputs in, actions out, no I/O and no clock of
@@ -21,6 +22,10 @@ public struct AgentCore: Sendable {
         case log(Logger.Level, String)
         /// Power the node off now through the configured path.
         case powerOff(reason: String)
+        /// Publish an `event` on the feed.
+        case event(String, [EventPayload.EventField])
+        /// The state changed: publish a fresh `status`.
+        case statusChanged(State)
     }
 
     /// LED names the core drives; board files use them.
@@ -50,8 +55,10 @@ public struct AgentCore: Sendable {
             if newFaults != faults {
                 if newFaults.isEmpty {
                     actions.append(.log(.notice, "faults cleared"))
+                    actions.append(.event("fault-cleared", []))
                 } else {
                     actions.append(.log(.warning, "fault: " + newFaults.joined(separator: "; ")))
+                    actions.append(.event("fault", [.init("faults", newFaults.joined(separator: "; "))]))
                 }
             }
             faults = newFaults
@@ -59,11 +66,14 @@ public struct AgentCore: Sendable {
             if newState != state {
                 state = newState
                 actions += leds(now: now)
+                actions.append(.statusChanged(state))
             }
         case .button(let press):
             actions.append(.log(.notice, "button press: \(press.rawValue)"))
+            actions.append(.event("button", [.init("press", press.rawValue)]))
             if press == .veryLong {
                 // The chassis convention: holding the button forces power-off.
+                actions.append(.event("power-off", [.init("reason", "very long button press")]))
                 actions.append(.powerOff(reason: "very long button press"))
             } else if press == .short {
                 // A short press toggles identify, so an admin can find this node in a rack.

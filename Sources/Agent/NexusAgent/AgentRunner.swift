@@ -19,6 +19,8 @@ public final class AgentRunner {
     public var powerOffCommand: [String]?
     private var loop: EventLoop?
     private var buttonWatch: Int?
+    /// The MQTT feed, when a broker is configured.
+    public var feed: FeedPublisher?
 
     public init(devices: NodeDevices, sampler: Sampler, interval: Duration, clock: any MonotonicClock,
                 logger: Logger, onSample: @escaping (Sample) -> Void = { _ in }) {
@@ -66,11 +68,23 @@ public final class AgentRunner {
         settleTimer = try loop.makeTimer { [unowned self] in self.settleButton() }
         watchButton()
 
+        if let feed {
+            let client = feed.client
+            loop.watchDynamic({ client.socket >= 0 ? (client.socket, client.wantsWrite) : nil },
+                              readable: { [unowned self] in client.readable(now: self.clock.now) },
+                              writable: { [unowned self] in client.writable(now: self.clock.now) })
+            let mqttTimer = try loop.makeTimer { [unowned self] in client.tick(now: self.clock.now) }
+            mqttTimer.arm(after: .seconds(1), every: .seconds(1))
+            self.mqttTimer = mqttTimer
+            feed.start(now: clock.now)
+        }
+
         apply(core.initialActions())
         logger.info("agent running", ["board": devices.board.name, "node": sampler.node,
                                       "interval_ms": "\(interval.milliseconds)"])
         defer {
             devices.shutdownOutputs()
+            feed?.goodbye()
             logger.info("agent stopped; relays powered, LEDs off, lines released", ["reason": stopReason])
         }
         try loop.run()
@@ -79,6 +93,7 @@ public final class AgentRunner {
     private var ledTimer: EventLoop.Timer?
     private var coreTimer: EventLoop.Timer?
     private var settleTimer: EventLoop.Timer?
+    private var mqttTimer: EventLoop.Timer?
 
     /// Polls the button's edge descriptor, if the board has a button and it is open.
     func watchButton() {
@@ -94,6 +109,7 @@ public final class AgentRunner {
         let s = sampler.sample(now: clock.now, wallMs: SystemClock.wallMilliseconds)
         samplesTaken += 1
         apply(core.handle(.sample(s), now: clock.now))
+        feed?.telemetry(s)
         onSample(s)
     }
 
@@ -104,6 +120,10 @@ public final class AgentRunner {
                 logger.log(level, message)
             case .powerOff(let reason):
                 powerOff(reason: reason)
+            case .event(let type, let fields):
+                feed?.event(type, fields)
+            case .statusChanged(let state):
+                feed?.setState(state.rawValue)
             case .showLed(let name, let pattern):
                 guard let led = devices.led(name) else { continue }
                 do {

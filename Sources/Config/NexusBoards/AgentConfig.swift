@@ -15,6 +15,23 @@ public struct AgentConfig: Equatable, Sendable {
     /// How the node powers itself off (a very long button press today): argv, run
     /// directly without a shell. The agent's user needs permission (docs/configuration.md).
     public var powerOffCommand: [String] = ["systemctl", "poweroff"]
+    /// The MQTT feed; nil runs the agent without one.
+    public var mqtt: MQTTConfig?
+
+    public struct MQTTConfig: Equatable, Sendable {
+        /// mqtt://host[:port] or mqtts://host[:port]
+        public var broker: String
+        public var clientID: String?
+        public var username: String?
+        /// A file holding the password (kept out of the config, which may be world-readable).
+        public var passwordFile: String?
+        public var caFile: String?
+        public var certFile: String?
+        public var keyFile: String?
+        public var protocolVersion = 4
+        public var keepalive = 30
+        public init(broker: String) { self.broker = broker }
+    }
 
     public init() {}
 
@@ -47,6 +64,22 @@ public struct AgentConfig: Equatable, Sendable {
                     throw o.error("power_off_command", "must name a program, e.g. [systemctl, poweroff]")
                 }
                 c.powerOffCommand = argv
+            }
+            if let m = try o.object("mqtt") {
+                var mc = MQTTConfig(broker: try m.requiredString("broker"))
+                guard mc.broker.hasPrefix("mqtt://") || mc.broker.hasPrefix("mqtts://") else {
+                    throw m.error("broker", "'\(mc.broker)' must start with mqtt:// or mqtts://")
+                }
+                mc.clientID = try m.string("client_id")
+                mc.username = try m.string("username")
+                mc.passwordFile = try m.string("password_file")
+                mc.caFile = try m.string("ca_file")
+                mc.certFile = try m.string("cert_file")
+                mc.keyFile = try m.string("key_file")
+                mc.protocolVersion = try m.choice("protocol", [("3.1.1", 4), ("5", 5)]) ?? 4
+                mc.keepalive = try m.integer("keepalive_s", in: 5...3600) ?? 30
+                try m.finish()
+                c.mqtt = mc
             }
             c.logLevel = try o.choice("log_level", [("error", Logger.Level.error), ("warning", .warning),
                                                     ("notice", .notice), ("info", .info), ("debug", .debug)]) ?? c.logLevel

@@ -1,6 +1,7 @@
 import NexusAgent
 import NexusBoards
 import NexusHardware
+import NexusMQTT
 
 let runSpec = CommandSpec(
     path: "run", usage: "run [--board NAME|FILE | --config FILE] [--node NAME] [--interval SECONDS] [--print-samples]",
@@ -11,6 +12,12 @@ let runSpec = CommandSpec(
         OptionSpec(name: "print-samples", value: nil, help: "Write each sample to stdout as one line of JSON."),
         OptionSpec(name: "samples", value: "N", help: "Stop after N samples (for scripts and measurements)."),
         OptionSpec(name: "sensors-config", value: "FILE", help: "A sensors.conf for libsensors."),
+        OptionSpec(name: "broker", value: "URL", help: "Publish the feed to mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (docs/feed.md)."),
+        OptionSpec(name: "ca", value: "FILE", help: "mqtts: the CA that signed the broker's certificate (pinned)."),
+        OptionSpec(name: "cert", value: "FILE", help: "mqtts: this node's client certificate."),
+        OptionSpec(name: "key", value: "FILE", help: "mqtts: this node's private key."),
+        OptionSpec(name: "username", value: "NAME", help: "MQTT user name."),
+        OptionSpec(name: "password-file", value: "FILE", help: "A file holding the MQTT password."),
     ],
     discussion: """
     A missing I2C bus, sensor or GPIO chip is reported as a fault in every sample and
@@ -41,12 +48,56 @@ func runCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
     let clock = SystemClock()
     let devices = try open(setup, options, clock)
     let sampler = Sampler(devices: devices, node: setup.node, logger: setup.logger)
+    let feed = try makeFeed(args, setup: setup)
     let printSamples = args.flag("print-samples")
     let runner = AgentRunner(devices: devices, sampler: sampler, interval: interval, clock: clock, logger: setup.logger) { s in
         if printSamples { writeLine(s.jsonText(pretty: false)) }
     }
     runner.sampleLimit = limit
     runner.powerOffCommand = setup.config.powerOffCommand
+    runner.feed = feed
     do { try runner.run() } catch { throw .failed("event loop: \(error)") }
     return 0
+}
+
+/// The MQTT feed from --broker and friends, or from the config's `mqtt:` section.
+func makeFeed(_ args: ParsedArguments, setup: Setup) throws(CommandFailure) -> FeedPublisher? {
+    var mc = setup.config.mqtt
+    if let b = args.value("broker") {
+        if mc == nil { mc = AgentConfig.MQTTConfig(broker: b) } else { mc?.broker = b }
+    }
+    guard var mc else { return nil }
+    if let v = args.value("ca") { mc.caFile = v }
+    if let v = args.value("cert") { mc.certFile = v }
+    if let v = args.value("key") { mc.keyFile = v }
+    if let v = args.value("username") { mc.username = v }
+    if let v = args.value("password-file") { mc.passwordFile = v }
+    guard let url = BrokerURL(mc.broker) else {
+        throw .usage(UsageError(message: "broker '\(mc.broker)' is not mqtt://HOST[:PORT] or mqtts://HOST[:PORT]", command: "run"))
+    }
+    var settings = MQTTSettings(broker: url, clientID: mc.clientID ?? "nexus-\(setup.node)")
+    settings.username = mc.username
+    settings.caFile = mc.caFile
+    settings.certFile = mc.certFile
+    settings.keyFile = mc.keyFile
+    settings.protocolVersion = mc.protocolVersion
+    settings.keepalive = mc.keepalive
+    if let pf = mc.passwordFile {
+        do {
+            let text = String(decoding: try readSmallFile(pf, limit: 4096), as: UTF8.self)
+            settings.password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+        } catch {
+            throw .config(.unreadable(path: pf, what: "MQTT password file", error))
+        }
+    }
+    if url.tls, mc.caFile == nil {
+        throw .usage(UsageError(message: "mqtts:// needs --ca (or mqtt.ca_file): the broker's CA is pinned", command: "run"))
+    }
+    let will = FeedPublisher.will(node: setup.node, version: version, board: setup.board)
+    do {
+        let client = try MQTTClient(settings: settings, will: will, logger: setup.logger)
+        return FeedPublisher(client: client, node: setup.node, version: version, board: setup.board, logger: setup.logger)
+    } catch {
+        throw .failed("\(error)")
+    }
 }

@@ -14,6 +14,15 @@ public final class EventLoop {
         var handler: Handler
     }
 
+    /// A descriptor that changes over time (a network client's socket across
+    /// reconnects), asked for afresh before every poll, with interest in writability.
+    private struct DynamicSource {
+        var current: () -> (fd: CInt, wantsWrite: Bool)?
+        var readable: Handler
+        var writable: Handler
+    }
+    private var dynamicSources: [Int: DynamicSource] = [:]
+
     private var sources: [Int: Source] = [:]
     private var nextID = 0
     private var running = false
@@ -31,7 +40,18 @@ public final class EventLoop {
     }
 
     public func unwatch(_ id: Int) {
+        dynamicSources[id] = nil
         if let s = sources.removeValue(forKey: id), s.owned { close(s.fd) }
+    }
+
+    /// Polls whatever descriptor `current` returns (none: nil) for reading, and for
+    /// writing while it asks to.
+    @discardableResult
+    public func watchDynamic(_ current: @escaping () -> (fd: CInt, wantsWrite: Bool)?,
+                             readable: @escaping Handler, writable: @escaping Handler) -> Int {
+        nextID += 1
+        dynamicSources[nextID] = DynamicSource(current: current, readable: readable, writable: writable)
+        return nextID
     }
 
     /// A timerfd-backed timer; arm it with `Timer.arm`.
@@ -69,7 +89,13 @@ public final class EventLoop {
         running = true
         while running {
             let ids = Array(sources.keys).sorted()
-            var fds = ids.map { pollfd(fd: sources[$0]!.fd, events: Int16(POLLIN), revents: 0) }
+            var fds = ids.compactMap { id in sources[id].map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) } }
+            var dynamic: [(id: Int, index: Int)] = []
+            for (id, d) in dynamicSources.sorted(by: { $0.key < $1.key }) {
+                guard let (fd, wantsWrite) = d.current(), fd >= 0 else { continue }
+                dynamic.append((id, fds.count))
+                fds.append(pollfd(fd: fd, events: Int16(POLLIN) | (wantsWrite ? Int16(POLLOUT) : 0), revents: 0))
+            }
             let n = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), -1) }
             if n < 0 {
                 let e = Errno.current
@@ -80,6 +106,11 @@ public final class EventLoop {
                 guard running else { break }
                 // A handler may have removed this source.
                 sources[id]?.handler()
+            }
+            for (id, index) in dynamic where fds[index].revents != 0 && running {
+                let r = fds[index].revents
+                if r & Int16(POLLOUT) != 0 { dynamicSources[id]?.writable() }
+                if r & ~Int16(POLLOUT) != 0 { dynamicSources[id]?.readable() }
             }
         }
     }

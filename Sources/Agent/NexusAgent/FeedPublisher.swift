@@ -1,0 +1,86 @@
+public import NexusBoards
+public import NexusHardware
+public import NexusMQTT
+public import NexusWire
+
+/// The agent's side of the feed: retained status (with the Last Will as its offline
+/// twin), telemetry at QoS 0 with a sequence number, events at QoS 1.
+public final class FeedPublisher {
+    public let client: MQTTClient
+    public let node: String
+    public let version: String
+    public let board: Board
+    public private(set) var state = "awake"
+    private var telemetrySeq: Int64 = 0
+    private var eventSeq: Int64 = 0
+    private let macs: [String]
+    private let logger: Logger
+
+    public static func will(node: String, version: String, board: Board) -> (topic: String, payload: [UInt8]) {
+        (FeedTopic.status(node), Array(StatusPayload.lastWill(node: node, version: version, board: board.name).serialized().utf8))
+    }
+
+    public init(client: MQTTClient, node: String, version: String, board: Board, logger: Logger,
+                macs: [String] = NetworkInterfaces.macAddresses()) {
+        self.client = client
+        self.node = node
+        self.version = version
+        self.board = board
+        self.macs = macs
+        self.logger = logger
+        client.onConnect = { [unowned self] in self.publishStatus() }
+        client.onDisconnect = { [unowned self] reason in
+            // Queued while the broker is away and delivered after reconnection, so the
+            // gap shows in the event history.
+            self.event("mqtt-disconnected", [.init("reason", reason)])
+        }
+    }
+
+    public func start(now: Instant) {
+        client.start(now: now)
+    }
+
+    public func setState(_ s: String) {
+        guard s != state else { return }
+        state = s
+        publishStatus()
+    }
+
+    func statusPayload(online: Bool) -> StatusPayload {
+        StatusPayload(node: node, online: online, state: online ? state : "offline", version: version, board: board.name,
+                      sensors: board.sensors.map(\.name), relays: board.relays.map(\.settings.name),
+                      leds: board.leds.map(\.name), wake: board.power.wake.map(\.rawValue), macs: macs,
+                      timestampMs: SystemClock.wallMilliseconds)
+    }
+
+    public func publishStatus() {
+        client.publish(FeedTopic.status(node), Array(statusPayload(online: true).json.serialized().utf8),
+                       qos: 1, retain: true, kind: .status)
+    }
+
+    public func telemetry(_ s: Sample) {
+        telemetrySeq += 1
+        guard case .object(let fields) = s.json else { return }
+        let payload = JSONValue.object([("seq", .int(telemetrySeq))] + fields + [
+            ("mqtt", .object([("dropped_telemetry", .int(Int64(client.droppedTelemetry))),
+                              ("dropped_events", .int(Int64(client.droppedEvents)))])),
+        ])
+        client.publish(FeedTopic.telemetry(node), Array(payload.serialized().utf8), qos: 0, retain: false, kind: .telemetry)
+    }
+
+    public func event(_ type: String, _ fields: [EventPayload.EventField]) {
+        eventSeq += 1
+        let e = EventPayload(node: node, seq: eventSeq, timestampMs: SystemClock.wallMilliseconds, type: type, fields: fields)
+        client.publish(FeedTopic.event(node), Array(e.json.serialized().utf8), qos: 1, retain: false, kind: .event)
+    }
+
+    /// On a clean exit: the retained status says offline (as the Last Will would), then
+    /// a clean disconnect.
+    public func goodbye() {
+        guard client.connected else { return }
+        client.publish(FeedTopic.status(node), Array(statusPayload(online: false).json.serialized().utf8),
+                       qos: 1, retain: true, kind: .status)
+        client.flushWrites()
+        client.disconnect()
+    }
+}

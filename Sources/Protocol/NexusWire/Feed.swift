@@ -1,0 +1,99 @@
+/// The feed's topics: a versioned root per node (docs/feed.md).
+public enum FeedTopic {
+    public static let prefix = "nexusgrid/v1"
+
+    public static func status(_ node: String) -> String { "\(prefix)/\(node)/status" }
+    public static func telemetry(_ node: String) -> String { "\(prefix)/\(node)/telemetry" }
+    public static func event(_ node: String) -> String { "\(prefix)/\(node)/event" }
+    public static func command(_ node: String, _ verb: String) -> String { "\(prefix)/\(node)/cmd/\(verb)" }
+    /// What an agent subscribes to.
+    public static func commands(_ node: String) -> String { "\(prefix)/\(node)/cmd/+" }
+}
+
+/// The retained `status` message. The Last Will is the same shape with online false.
+public struct StatusPayload: Equatable, Sendable {
+    public var node: String
+    public var online: Bool
+    /// awake, draining, sleeping, waking, fault; "offline" in the Last Will.
+    public var state: String
+    public var version: String
+    public var board: String
+    public var sensors: [String]
+    public var relays: [String]
+    public var leds: [String]
+    public var wake: [String]
+    public var macs: [String]
+    public var timestampMs: Int64
+
+    public init(node: String, online: Bool, state: String, version: String, board: String, sensors: [String] = [],
+                relays: [String] = [], leds: [String] = [], wake: [String] = [], macs: [String] = [], timestampMs: Int64) {
+        self.node = node
+        self.online = online
+        self.state = state
+        self.version = version
+        self.board = board
+        self.sensors = sensors
+        self.relays = relays
+        self.leds = leds
+        self.wake = wake
+        self.macs = macs
+        self.timestampMs = timestampMs
+    }
+
+    public var json: JSONValue {
+        .object([
+            ("schema", .int(1)),
+            ("node", .string(node)),
+            ("online", .bool(online)),
+            ("state", .string(state)),
+            ("version", .string(version)),
+            ("board", .string(board)),
+            ("capabilities", .object([
+                ("sensors", .array(sensors.map { .string($0) })),
+                ("relays", .array(relays.map { .string($0) })),
+                ("leds", .array(leds.map { .string($0) })),
+                ("wake", .array(wake.map { .string($0) })),
+                ("macs", .array(macs.map { .string($0) })),
+            ])),
+            ("timestamp_ms", .int(timestampMs)),
+        ])
+    }
+
+    /// The Last Will: fixed when connecting, so it carries no timestamp.
+    public static func lastWill(node: String, version: String, board: String) -> JSONValue {
+        .object([("schema", .int(1)), ("node", .string(node)), ("online", .bool(false)), ("state", .string("offline")),
+                 ("version", .string(version)), ("board", .string(board))])
+    }
+}
+
+/// One `event` message (QoS 1): what happened, with its own fields.
+public struct EventPayload: Equatable, Sendable {
+    public var node: String
+    public var seq: Int64
+    public var timestampMs: Int64
+    /// button, fault, fault-cleared, relay, power-off, mqtt-disconnected, command, ...
+    public var type: String
+    public var fields: [EventField]
+
+    public struct EventField: Equatable, Sendable {
+        public var key: String
+        public var value: String
+        public init(_ key: String, _ value: String) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public init(node: String, seq: Int64, timestampMs: Int64, type: String, fields: [EventField]) {
+        self.node = node
+        self.seq = seq
+        self.timestampMs = timestampMs
+        self.type = type
+        self.fields = fields
+    }
+
+    public var json: JSONValue {
+        .object([("schema", .int(1)), ("node", .string(node)), ("seq", .int(seq)), ("timestamp_ms", .int(timestampMs)),
+                 ("type", .string(type))] + fields.map { ($0.key, .string($0.value)) })
+    }
+}
