@@ -31,6 +31,8 @@ let commands: [(CommandSpec, (ParsedArguments) throws(CommandFailure) -> Int32)]
 
 @MainActor
 func main() -> Int32 {
+    // A broker that vanishes mid-write must be an error return, not a fatal SIGPIPE.
+    signal(SIGPIPE, SIG_IGN)
     let argv = CommandLine.arguments.dropFirst()
     guard let first = argv.first else {
         print(topHelp)
