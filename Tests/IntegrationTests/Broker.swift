@@ -40,7 +40,9 @@ final class Broker {
 
     func start() throws {
         let conf = dir.appendingPathComponent("mosquitto.conf")
-        try "listener \(port) 127.0.0.1\npersistence false\nlog_dest stderr\n\(extraConfig)".write(to: conf, atomically: true, encoding: .utf8)
+        // `user root`: started as root, mosquitto would otherwise drop to its own user and
+        // could not read the test's key files (as a normal user it keeps that user).
+        try "listener \(port) 127.0.0.1\npersistence false\nlog_dest stderr\nuser root\n\(extraConfig)".write(to: conf, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
         p.arguments = ["-c", conf.path]
@@ -75,11 +77,14 @@ final class Broker {
         }
     }
 
-    /// mosquitto_sub: an independent client. Returns its lines ("topic payload").
+    /// mosquitto_sub: an independent client. Returns its lines ("topic payload") once it
+    /// has `count` of them, or what it has after `timeout` seconds. (Its own -W relies on
+    /// SIGALRM, which children of a Foundation Process may have blocked: the harness
+    /// enforces the timeout instead.)
     func subscribe(_ topic: String, count: Int, timeout: Int = 10, extra: [String] = []) throws -> [String] {
         let r = try AgentBinary.run("/usr/bin/mosquitto_sub",
-                                    ["-h", "127.0.0.1", "-p", "\(port)", "-v", "-q", "1", "-t", topic, "-C", "\(count)", "-W", "\(timeout)"] + extra,
-                                    timeout: TimeInterval(timeout + 5))
+                                    ["-h", "127.0.0.1", "-p", "\(port)", "-v", "-q", "1", "-t", topic, "-C", "\(count)"] + extra,
+                                    timeout: TimeInterval(timeout), timeoutIsAnswer: true)
         return r.stdout.split(separator: "\n").map(String.init)
     }
 }

@@ -165,6 +165,10 @@ public final class MQTTClient {
             connected = false
             logger.warning("MQTT connection lost", ["broker": settings.broker.description, "error": Self.text(rc)])
             onDisconnect(Self.text(rc))
+        } else {
+            // A TLS handshake or a refused CONNECT fails here, after connect() returned.
+            logger.warning("MQTT connection attempt failed", ["broker": settings.broker.description, "error": Self.text(rc),
+                                                              "retry_ms": "\(backoff.milliseconds)"])
         }
         scheduleRetry(now: now)
     }
