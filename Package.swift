@@ -29,6 +29,7 @@ let package = Package(
         + cLibrary("CLibsensors", shim: "CSensors", link: "sensors", pkgConfig: nil, apt: "libsensors-dev")
         + cLibrary("CLibyaml", shim: "CYAML", link: "yaml", pkgConfig: "yaml-0.1", apt: "libyaml-dev")
         + cLibrary("CLibmosquitto", shim: "CMosquitto", link: "mosquitto", pkgConfig: "libmosquitto", apt: "libmosquitto-dev")
+        + cLibrary("CLibcrypto", shim: "CCrypto", link: "crypto", pkgConfig: "libcrypto", apt: "libssl-dev")
         + [
             .target(name: "CLinux", path: "Sources/C/CLinux"),
             // Hardware access: the only Swift module that calls the hardware C shims.
@@ -40,8 +41,11 @@ let package = Package(
             // YAML documents (board and config files) through libyaml.
             .target(name: "NexusYAML", dependencies: ["CYAML"],
                     path: "Sources/Config/NexusYAML", swiftSettings: swiftSettings),
-            // JSON out, the feed's payloads later.
-            .target(name: "NexusWire", path: "Sources/Protocol/NexusWire", swiftSettings: swiftSettings),
+            // Ed25519 through libcrypto.
+            .target(name: "NexusCrypto", dependencies: ["CCrypto"],
+                    path: "Sources/Protocol/NexusCrypto", swiftSettings: swiftSettings),
+            // The feed's topics and payloads, JSON in and out, the signed-command envelope.
+            .target(name: "NexusWire", dependencies: ["NexusCrypto"], path: "Sources/Protocol/NexusWire", swiftSettings: swiftSettings),
             // MQTT through libmosquitto, driven by the agent's poll loop.
             .target(name: "NexusMQTT", dependencies: ["CMosquitto", "NexusHardware"],
                     path: "Sources/Protocol/NexusMQTT", swiftSettings: swiftSettings),
@@ -63,7 +67,7 @@ let package = Package(
                         path: "Tests/NexusDriversTests", swiftSettings: swiftSettings),
             .testTarget(name: "NexusBoardsTests", dependencies: ["NexusBoards", "NexusYAML", "NexusDrivers"],
                         path: "Tests/NexusBoardsTests", swiftSettings: swiftSettings),
-            .testTarget(name: "NexusWireTests", dependencies: ["NexusWire"],
+            .testTarget(name: "NexusWireTests", dependencies: ["NexusWire", "NexusCrypto"],
                         path: "Tests/NexusWireTests", swiftSettings: swiftSettings),
             .testTarget(name: "NexusAgentTests", dependencies: ["NexusAgent", "NexusBoards", "NexusDrivers", "NexusSimulation", "NexusHardware"],
                         path: "Tests/NexusAgentTests", swiftSettings: swiftSettings),
