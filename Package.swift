@@ -58,7 +58,7 @@ let package = Package(
                     dependencies: ["NexusBoards", "NexusDrivers", "NexusWire", "NexusMQTT", "NexusHardware"],
                     path: "Sources/Agent/NexusAgent", swiftSettings: swiftSettings),
             .executableTarget(name: "nexus-agent",
-                              dependencies: ["NexusAgent", "NexusBoards", "NexusDrivers", "NexusWire", "NexusMQTT", "NexusHardware"],
+                              dependencies: ["NexusAgent", "NexusBoards", "NexusDrivers", "NexusWire", "NexusMQTT", "NexusCrypto", "NexusHardware"],
                               path: "Sources/Executables/nexus-agent", swiftSettings: swiftSettings),
 
             .testTarget(name: "NexusHardwareTests", dependencies: ["NexusHardware"],

@@ -14,6 +14,8 @@ public struct AgentCore: Sendable {
     public enum Input: Sendable {
         case sample(Sample)
         case button(ButtonPress)
+        /// Show identify for a while (a command).
+        case identify(Duration)
         case tick
     }
 
@@ -80,6 +82,9 @@ public struct AgentCore: Sendable {
                 identifyUntil = identifyUntil == nil ? now + identifyDuration : nil
                 actions += leds(now: now)
             }
+        case .identify(let d):
+            identifyUntil = now + d
+            actions += leds(now: now)
         case .tick:
             if let until = identifyUntil, now >= until {
                 identifyUntil = nil

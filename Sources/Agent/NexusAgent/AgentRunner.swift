@@ -1,5 +1,6 @@
 public import NexusBoards
 internal import NexusDrivers
+internal import NexusWire
 public import NexusHardware
 
 /// The agent's run loop: one thread, one poll over a signalfd, timerfds for sampling,
@@ -21,6 +22,10 @@ public final class AgentRunner {
     private var buttonWatch: Int?
     /// The MQTT feed, when a broker is configured.
     public var feed: FeedPublisher?
+    /// Signed commands arriving on the feed.
+    public var commands: CommandHandler?
+    public var rebootCommand: [String]?
+    private var relayTimers: [String: EventLoop.Timer] = [:]
 
     public init(devices: NodeDevices, sampler: Sampler, interval: Duration, clock: any MonotonicClock,
                 logger: Logger, onSample: @escaping (Sample) -> Void = { _ in }) {
@@ -70,6 +75,8 @@ public final class AgentRunner {
 
         if let feed {
             let client = feed.client
+            client.subscribe(FeedTopic.commands(feed.node))
+            client.onMessage = { [unowned self] topic, payload in self.command(topic: topic, payload: payload) }
             loop.watchDynamic({ client.socket >= 0 ? (client.socket, client.wantsWrite) : nil },
                               readable: { [unowned self] in client.readable(now: self.clock.now) },
                               writable: { [unowned self] in client.writable(now: self.clock.now) })
@@ -136,6 +143,77 @@ public final class AgentRunner {
         }
         refreshLeds()
         armCoreTimer()
+    }
+
+    func command(topic: String, payload: [UInt8]) {
+        guard var handler = commands else {
+            logger.warning("command ignored: no command keys are configured", ["topic": topic])
+            feed?.event("command-rejected", [.init("reason", "no-keys"), .init("detail", "no command keys are configured on this node")])
+            return
+        }
+        let outcome = handler.handle(topic: topic, message: payload, nowMs: SystemClock.wallMilliseconds, logger: logger)
+        commands = handler
+        feed?.event(outcome.event, outcome.fields)
+        guard let request = outcome.request else { return }
+        let id = outcome.fields.first { $0.key == "id" }?.value ?? ""
+        func result(_ outcome: String, _ detail: String = "") {
+            feed?.event("command-result", [.init("id", id), .init("outcome", outcome), .init("detail", detail)])
+        }
+        switch request {
+        case .identify(let d):
+            apply(core.handle(.identify(d), now: clock.now))
+            result("ok")
+        case .relay(let channel, let action):
+            guard let relay = devices.relay(channel) else {
+                result("failed", "no relay '\(channel)' on this board")
+                return
+            }
+            do throws(RelayError) {
+                switch action {
+                case "off": try relay.cut(now: clock.now)
+                case "on": try relay.restore(now: clock.now)
+                default:
+                    try relay.cut(now: clock.now)
+                    scheduleRestore(relay)
+                }
+                feed?.event("relay", [.init("channel", channel), .init("powered", relay.powered ? "true" : "false")])
+                result("ok", action == "cycle" ? "restoring after \(relay.settings.minimumOffTime.milliseconds) ms" : "")
+            } catch {
+                result("failed", error.description)
+            }
+        case .sleep:
+            result("ok", "powering off")
+            apply([.event("power-off", [.init("reason", "sleep command \(id)")]), .powerOff(reason: "sleep command \(id)")])
+        case .reboot:
+            guard let argv = rebootCommand, !argv.isEmpty else {
+                result("failed", "no reboot command configured")
+                return
+            }
+            result("ok", "rebooting")
+            devices.shutdownOutputs()
+            if case .failure(let e) = Command.run(argv, timeout: .seconds(30)) {
+                logger.error("reboot command could not start", ["error": e.description])
+            }
+        case .wake(let target):
+            result("unsupported", "waking \(target) arrives with the wake/sleep work")
+        }
+    }
+
+    /// A cycle's second half: power back once the minimum off-time has passed.
+    func scheduleRestore(_ relay: Relay) {
+        guard let loop else { return }
+        let name = relay.name
+        guard let timer = try? loop.makeTimer({ [unowned self] in
+            do {
+                try relay.restore(now: self.clock.now)
+                self.feed?.event("relay", [.init("channel", name), .init("powered", "true")])
+            } catch {
+                self.logger.error("relay restore failed", ["relay": name, "error": "\(error)"])
+            }
+            self.relayTimers[name] = nil
+        }) else { return }
+        timer.arm(after: relay.settings.minimumOffTime)
+        relayTimers[name] = timer
     }
 
     /// Outputs to their safe state first (the node is going down), then the configured

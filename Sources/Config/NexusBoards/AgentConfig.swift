@@ -17,6 +17,12 @@ public struct AgentConfig: Equatable, Sendable {
     public var powerOffCommand: [String] = ["systemctl", "poweroff"]
     /// The MQTT feed; nil runs the agent without one.
     public var mqtt: MQTTConfig?
+    /// Public keys (name → PEM file) whose signed commands the agent accepts. None: every
+    /// command is rejected.
+    public var commandKeys: [String: String] = [:]
+    public var commandMaxSkew: Duration = .seconds(30)
+    /// How the node reboots on a `reboot` command: argv, run without a shell.
+    public var rebootCommand: [String] = ["systemctl", "reboot"]
 
     public struct MQTTConfig: Equatable, Sendable {
         /// mqtt://host[:port] or mqtts://host[:port]
@@ -80,6 +86,21 @@ public struct AgentConfig: Equatable, Sendable {
                 mc.keepalive = try m.integer("keepalive_s", in: 5...3600) ?? 30
                 try m.finish()
                 c.mqtt = mc
+            }
+            if let cmd = try o.object("commands") {
+                if let keys = try cmd.object("public_keys") {
+                    for name in keys.keys {
+                        c.commandKeys[name] = try keys.requiredString(name)
+                    }
+                    try keys.finish()
+                }
+                if let skew = try cmd.integer("max_skew_s", in: 1...3600) { c.commandMaxSkew = .seconds(skew) }
+                if cmd.has("reboot_command") {
+                    let argv = try cmd.strings("reboot_command")
+                    guard let first = argv.first, !first.isEmpty else { throw cmd.error("reboot_command", "must name a program") }
+                    c.rebootCommand = argv
+                }
+                try cmd.finish()
             }
             c.logLevel = try o.choice("log_level", [("error", Logger.Level.error), ("warning", .warning),
                                                     ("notice", .notice), ("info", .info), ("debug", .debug)]) ?? c.logLevel

@@ -28,6 +28,9 @@ public final class YAMLObject {
 
     public func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
 
+    /// Every key, in file order (for maps whose keys are names, such as key files).
+    public var keys: [String] { entries.map(\.key) }
+
     public func node(_ key: String) -> YAMLNode? {
         read.insert(key)
         return entries.first { $0.key == key }?.value

@@ -2,6 +2,8 @@ import NexusAgent
 import NexusBoards
 import NexusHardware
 import NexusMQTT
+import NexusCrypto
+import NexusWire
 
 let runSpec = CommandSpec(
     path: "run", usage: "run [--board NAME|FILE | --config FILE] [--node NAME] [--interval SECONDS] [--print-samples]",
@@ -18,6 +20,7 @@ let runSpec = CommandSpec(
         OptionSpec(name: "key", value: "FILE", help: "mqtts: this node's private key."),
         OptionSpec(name: "username", value: "NAME", help: "MQTT user name."),
         OptionSpec(name: "password-file", value: "FILE", help: "A file holding the MQTT password."),
+        OptionSpec(name: "command-key", value: "NAME=FILE", help: "Accept commands signed by this Ed25519 public key (PEM); adds to the config's commands.public_keys."),
     ],
     discussion: """
     A missing I2C bus, sensor or GPIO chip is reported as a fault in every sample and
@@ -56,6 +59,8 @@ func runCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
     runner.sampleLimit = limit
     runner.powerOffCommand = setup.config.powerOffCommand
     runner.feed = feed
+    runner.rebootCommand = setup.config.rebootCommand
+    if feed != nil { runner.commands = try makeCommandHandler(args, setup: setup) }
     do { try runner.run() } catch { throw .failed("event loop: \(error)") }
     return 0
 }
@@ -100,4 +105,26 @@ func makeFeed(_ args: ParsedArguments, setup: Setup) throws(CommandFailure) -> F
     } catch {
         throw .failed("\(error)")
     }
+}
+
+/// The verifier for signed commands: the config's keys plus --command-key. Without any
+/// key, commands are refused (and said to be), never accepted unsigned.
+func makeCommandHandler(_ args: ParsedArguments, setup: Setup) throws(CommandFailure) -> CommandHandler? {
+    var files = setup.config.commandKeys
+    if let spec = args.value("command-key") {
+        guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex else {
+            throw .usage(UsageError(message: "--command-key wants NAME=FILE", command: "run"))
+        }
+        files[String(spec[..<eq])] = String(spec[spec.index(after: eq)...])
+    }
+    guard !files.isEmpty else { return nil }
+    var keys: [String: Ed25519.PublicKey] = [:]
+    for (name, path) in files {
+        guard let key = Ed25519.PublicKey(pemFile: path) else {
+            throw .failed("command key '\(name)': \(path) is not a readable Ed25519 public key in PEM (openssl pkey -pubout)")
+        }
+        keys[name] = key
+    }
+    setup.logger.info("signed commands accepted", ["keys": keys.keys.sorted().joined(separator: ",")])
+    return CommandHandler(node: setup.node, verifier: CommandVerifier(keys: keys, maxSkewMs: setup.config.commandMaxSkew.milliseconds))
 }

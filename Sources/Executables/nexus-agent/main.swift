@@ -16,6 +16,7 @@ Commands:
   run         run the agent loop until SIGTERM
   gpio        test LEDs, relays and the button
   boards      list, show or check board profiles
+  sign        sign a command for an agent (Ed25519)
 
 Options:
   --help      this help; `nexus-agent COMMAND --help` explains a command
@@ -27,6 +28,7 @@ boards/*.yaml (board profiles, built in; docs/boards.md).
 
 let commands: [(CommandSpec, (ParsedArguments) throws(CommandFailure) -> Int32)] = [
     (sensorsSpec, sensorsCommand), (runSpec, runCommand), (gpioSpec, gpioCommand), (boardsSpec, boardsCommand),
+    (signSpec, signCommand),
 ]
 
 @MainActor

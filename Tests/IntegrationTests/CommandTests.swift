@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+
+/// Signed commands over a real broker: only verified ones act; every rejection is
+/// answered on the event topic and the agent keeps running.
+@Suite(.serialized) struct CommandTests {
+    let dir: URL
+
+    init() throws {
+        dir = try temporaryDirectory("keys")
+        for name in ["coordinator", "rogue"] {
+            try run("/usr/bin/openssl", ["genpkey", "-algorithm", "ed25519", "-out", path("\(name).pem")])
+            try run("/usr/bin/openssl", ["pkey", "-in", path("\(name).pem"), "-pubout", "-out", path("\(name).pub")])
+        }
+    }
+
+    func path(_ n: String) -> String { dir.appendingPathComponent(n).path }
+
+    func run(_ exe: String, _ args: [String]) throws {
+        let r = try AgentBinary.run(exe, args)
+        #expect(r.status == 0, "\(exe) \(args): \(r.stderr)")
+    }
+
+    func sign(_ verb: String, node: String = "cmd-1", payload: String = "{}", key: String = "coordinator",
+              extra: [String] = []) throws -> String {
+        let r = try AgentBinary.agent(["sign", "--key", path("\(key).pem"), "--node", node, "--verb", verb, "--payload", payload] + extra)
+        #expect(r.status == 0, "\(r.stderr)")
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func publish(_ broker: Broker, _ topic: String, _ message: String) throws {
+        try run("/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", "\(broker.port)", "-q", "1", "-t", topic, "-m", message])
+    }
+
+    func events(_ c: LineCollector) throws -> [[String: Any]] { try c.lines.map { try payload($0) } }
+
+    @Test func onlyVerifiedCommandsAct() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let broker = try Broker()
+        let agent = try LineCollector(AgentBinary.path, ["run", "--board", "sim", "--node", "cmd-1", "--broker", broker.url,
+                                                         "--interval", "0.5", "--command-key", "coordinator=\(path("coordinator.pub"))"])
+        defer { agent.stop() }
+        #expect(agent.wait(timeout: 10) { _ in agent.stderr.contains("MQTT connected") }, "\(agent.stderr)")
+        let ev = try LineCollector("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(broker.port)", "-v", "-q", "1",
+                                                              "-t", "nexusgrid/v1/cmd-1/event"])
+        defer { ev.stop(SIGKILL) }
+        usleep(300_000)
+        let topic = "nexusgrid/v1/cmd-1/cmd/relay"
+
+        // A good command: accepted, executed, answered with its id.
+        let good = try sign("relay", payload: #"{"id":"c-1","channel":"poe1","action":"off"}"#)
+        try publish(broker, topic, good)
+        #expect(ev.wait(timeout: 10) { l in l.contains { $0.contains("\"command-result\"") } }, "\(ev.lines)")
+        var e = try events(ev)
+        #expect(e.contains { $0["type"] as? String == "command-accepted" && $0["id"] as? String == "c-1" })
+        #expect(e.contains { $0["type"] as? String == "relay" && $0["powered"] as? String == "false" })
+        #expect(e.contains { $0["type"] as? String == "command-result" && $0["id"] as? String == "c-1" && $0["outcome"] as? String == "ok" })
+
+        func rejected(_ message: String, on t: String = topic, reason: String) throws {
+            let before = ev.lines.count
+            try publish(broker, t, message)
+            #expect(ev.wait(timeout: 10) { $0.count > before && $0.last?.contains("command-rejected") == true }, "\(ev.lines)")
+            let last = try payload(try #require(ev.lines.last))
+            #expect(last["reason"] as? String == reason, "\(last)")
+        }
+        // The same message again: a replay.
+        try rejected(good, reason: "replayed")
+        // Unsigned, signed by a key the node does not trust, stale, and signed for another node.
+        try rejected(#"{"id":"c-2","channel":"poe1","action":"on"}"#, reason: "malformed")
+        try rejected(try sign("relay", payload: #"{"channel":"poe1","action":"on"}"#, key: "rogue"), reason: "bad-signature")
+        let old = Int64(Date().timeIntervalSince1970 * 1000) - 120_000
+        try rejected(try sign("relay", payload: #"{"channel":"poe1","action":"on"}"#, extra: ["--timestamp-ms", "\(old)"]), reason: "stale")
+        try rejected(try sign("relay", node: "cmd-2", payload: #"{"channel":"poe1","action":"on"}"#), reason: "bad-signature")
+        // A verified command with a bad argument is refused too.
+        try rejected(try sign("relay", payload: #"{"channel":"poe1","action":"explode"}"#), reason: "bad-command")
+
+        // None of them acted: the relay is still off, and the agent still runs and samples.
+        e = try events(ev)
+        #expect(e.filter { $0["type"] as? String == "relay" }.count == 1)
+        #expect(agent.process.isRunning)
+        let status = try payload(try #require(try broker.subscribe("nexusgrid/v1/cmd-1/status", count: 1).first))
+        #expect(status["online"] as? Bool == true)
+
+        // identify through a verified command.
+        try publish(broker, "nexusgrid/v1/cmd-1/cmd/identify", try sign("identify", payload: #"{"id":"c-9","seconds":2}"#))
+        #expect(ev.wait(timeout: 10) { l in l.contains { $0.contains("\"c-9\"") && $0.contains("command-result") } })
+    }
+
+    @Test func withoutKeysEveryCommandIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let broker = try Broker()
+        let agent = try LineCollector(AgentBinary.path, ["run", "--board", "sim", "--node", "cmd-1", "--broker", broker.url, "--interval", "0.5"])
+        defer { agent.stop() }
+        #expect(agent.wait(timeout: 10) { _ in agent.stderr.contains("MQTT connected") })
+        let ev = try LineCollector("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(broker.port)", "-v", "-q", "1",
+                                                              "-t", "nexusgrid/v1/cmd-1/event"])
+        defer { ev.stop(SIGKILL) }
+        usleep(300_000)
+        try publish(broker, "nexusgrid/v1/cmd-1/cmd/sleep", try sign("sleep"))
+        #expect(ev.wait(timeout: 10) { l in l.contains { $0.contains("\"no-keys\"") } }, "\(ev.lines)")
+        #expect(agent.process.isRunning)
+    }
+
+    @Test func signRefusesBadInput() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(try AgentBinary.agent(["sign", "--key", path("coordinator.pem"), "--node", "n", "--verb", "explode"]).status == 2)
+        #expect(try AgentBinary.agent(["sign", "--key", path("coordinator.pub"), "--node", "n", "--verb", "sleep"]).status == 1)
+        #expect(try AgentBinary.agent(["sign", "--key", path("coordinator.pem"), "--node", "n", "--verb", "sleep", "--payload", "[1]"]).status == 2)
+    }
+}
