@@ -19,19 +19,17 @@ func cLibrary(_ system: String, shim: String, link: String, pkgConfig: String?, 
     ]
 }
 
-let package = Package(
-    name: "NexusGrid",
-    products: [
-        .executable(name: "nexus-agent", targets: ["nexus-agent"]),
-    ],
-    targets: cLibrary("CLibi2c", shim: "CI2C", link: "i2c", pkgConfig: nil, apt: "libi2c-dev")
-        + cLibrary("CLibgpiod", shim: "CGpiod", link: "gpiod", pkgConfig: "libgpiod", apt: "libgpiod-dev")
-        + cLibrary("CLibsensors", shim: "CSensors", link: "sensors", pkgConfig: nil, apt: "libsensors-dev")
-        + cLibrary("CLibyaml", shim: "CYAML", link: "yaml", pkgConfig: "yaml-0.1", apt: "libyaml-dev")
-        + cLibrary("CLibmosquitto", shim: "CMosquitto", link: "mosquitto", pkgConfig: "libmosquitto", apt: "libmosquitto-dev")
-        + cLibrary("CLibcrypto", shim: "CCrypto", link: "crypto", pkgConfig: "libcrypto", apt: "libssl-dev")
-        + [
-            .target(name: "CLinux", path: "Sources/C/CLinux"),
+// Built step by step: one long `+` chain of array expressions makes Swift 6.0's type
+// checker take minutes over this manifest.
+var systemTargets: [Target] = [.target(name: "CLinux", path: "Sources/C/CLinux")]
+systemTargets += cLibrary("CLibi2c", shim: "CI2C", link: "i2c", pkgConfig: nil, apt: "libi2c-dev")
+systemTargets += cLibrary("CLibgpiod", shim: "CGpiod", link: "gpiod", pkgConfig: "libgpiod", apt: "libgpiod-dev")
+systemTargets += cLibrary("CLibsensors", shim: "CSensors", link: "sensors", pkgConfig: nil, apt: "libsensors-dev")
+systemTargets += cLibrary("CLibyaml", shim: "CYAML", link: "yaml", pkgConfig: "yaml-0.1", apt: "libyaml-dev")
+systemTargets += cLibrary("CLibmosquitto", shim: "CMosquitto", link: "mosquitto", pkgConfig: "libmosquitto", apt: "libmosquitto-dev")
+systemTargets += cLibrary("CLibcrypto", shim: "CCrypto", link: "crypto", pkgConfig: "libcrypto", apt: "libssl-dev")
+
+let agentTargets: [Target] = [
             // Hardware access: the only Swift module that calls the hardware C shims.
             .target(name: "NexusHardware", dependencies: ["CI2C", "CGpiod", "CSensors", "CLinux"],
                     path: "Sources/Hardware/NexusHardware", swiftSettings: swiftSettings),
@@ -74,6 +72,13 @@ let package = Package(
             // Runs the built nexus-agent binary and libsensors against fixture hwmon trees.
             .testTarget(name: "IntegrationTests", dependencies: ["NexusHardware"],
                         path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
-        ],
+]
+
+let package = Package(
+    name: "NexusGrid",
+    products: [
+        .executable(name: "nexus-agent", targets: ["nexus-agent"]),
+    ],
+    targets: systemTargets + agentTargets,
     swiftLanguageModes: [.v6]
 )
