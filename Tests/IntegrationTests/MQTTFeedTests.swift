@@ -85,6 +85,42 @@ import Testing
         a.stop()
     }
 
+    @Test func homeAssistantDiscoveryWhenSwitchedOn() throws {
+        let broker = try Broker()
+        let a = try agent(broker, node: "ha-1", extra: ["--home-assistant"])
+        defer { a.stop() }
+        #expect(a.wait(timeout: 10) { $0.count >= 4 })
+        // Total power, energy, state, the meter's power and the sim's one temperature.
+        let configs = try broker.subscribe("homeassistant/#", count: 5, timeout: 10)
+        #expect(configs.count == 5, "\(configs)")
+        var byTopic: [String: [String: Any]] = [:]
+        for line in configs { byTopic[String(line.prefix { $0 != " " })] = try payload(line) }
+        let power = try #require(byTopic["homeassistant/sensor/ha-1/power/config"])
+        #expect(power["device_class"] as? String == "power")
+        #expect(power["unit_of_measurement"] as? String == "W")
+        #expect(power["state_topic"] as? String == "nexusgrid/v1/ha-1/telemetry")
+        #expect(power["availability_topic"] as? String == "nexusgrid/v1/ha-1/status")
+        #expect((power["device"] as? [String: Any])?["identifiers"] as? [String] == ["nexusgrid_ha-1"])
+        let energy = try #require(byTopic["homeassistant/sensor/ha-1/energy/config"])
+        #expect(energy["state_class"] as? String == "total_increasing")
+        #expect(energy["unit_of_measurement"] as? String == "kWh")
+        #expect(byTopic["homeassistant/sensor/ha-1/temperature_0/config"]?["device_class"] as? String == "temperature")
+        #expect(byTopic["homeassistant/sensor/ha-1/state/config"]?["value_template"] as? String == "{{ value_json.state }}")
+        // The values those templates point at exist in the telemetry, and energy accumulates.
+        let t = try broker.subscribe("nexusgrid/v1/ha-1/telemetry", count: 2)
+        let e0 = try payload(t[0])["energy_kwh"] as? Double ?? -1
+        let e1 = try payload(t[1])["energy_kwh"] as? Double ?? -1
+        #expect(e0 > 0 && e1 > e0, "\(e0) \(e1)")
+    }
+
+    @Test func noDiscoveryByDefault() throws {
+        let broker = try Broker()
+        let a = try agent(broker, node: "ha-2")
+        defer { a.stop() }
+        #expect(a.wait(timeout: 10) { $0.count >= 3 })
+        #expect(try broker.subscribe("homeassistant/#", count: 1, timeout: 2).isEmpty)
+    }
+
     @Test func badBrokerURLIsAUsageError() throws {
         let r = try AgentBinary.agent(["run", "--board", "sim", "--broker", "http://x"])
         #expect(r.status == 2)

@@ -116,7 +116,7 @@ public final class AgentRunner {
         let s = sampler.sample(now: clock.now, wallMs: SystemClock.wallMilliseconds)
         samplesTaken += 1
         apply(core.handle(.sample(s), now: clock.now))
-        feed?.telemetry(s)
+        feed?.telemetry(s, now: clock.now)
         onSample(s)
     }
 

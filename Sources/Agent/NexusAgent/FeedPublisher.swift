@@ -15,6 +15,12 @@ public final class FeedPublisher {
     private var eventSeq: Int64 = 0
     private let macs: [String]
     private let logger: Logger
+    /// Home Assistant discovery prefix, when discovery is on.
+    public var homeAssistantPrefix: String?
+    private var discoveredTemperatures: [String] = []
+    /// Energy since the agent started, integrated from total power between samples.
+    public private(set) var energyKWh: Double = 0
+    private var lastPowerSample: (at: Instant, watts: Double)?
 
     public static func will(node: String, version: String, board: Board) -> (topic: String, payload: [UInt8]) {
         (FeedTopic.status(node), Array(StatusPayload.lastWill(node: node, version: version, board: board.name).serialized().utf8))
@@ -28,7 +34,10 @@ public final class FeedPublisher {
         self.board = board
         self.macs = macs
         self.logger = logger
-        client.onConnect = { [unowned self] in self.publishStatus() }
+        client.onConnect = { [unowned self] in
+            self.publishStatus()
+            self.publishDiscovery()
+        }
         client.onDisconnect = { [unowned self] reason in
             // Queued while the broker is away and delivered after reconnection, so the
             // gap shows in the event history.
@@ -58,10 +67,21 @@ public final class FeedPublisher {
                        qos: 1, retain: true, kind: .status)
     }
 
-    public func telemetry(_ s: Sample) {
+    public func telemetry(_ s: Sample, now: Instant) {
         telemetrySeq += 1
+        if let w = s.totalWatts {
+            // Trapezoids between samples; a gap without power readings adds nothing.
+            if let last = lastPowerSample { energyKWh += (last.watts + w) / 2 * now.since(last.at).seconds / 3_600_000 }
+            lastPowerSample = (now, w)
+        }
+        let temps = s.temperatures.map { "\($0.chip) \($0.label)" }
+        if homeAssistantPrefix != nil, temps != discoveredTemperatures, client.connected {
+            discoveredTemperatures = temps
+            publishDiscovery()
+        }
         guard case .object(let fields) = s.json else { return }
         let payload = JSONValue.object([("seq", .int(telemetrySeq))] + fields + [
+            ("energy_kwh", .number(energyKWh, places: 9)),
             ("mqtt", .object([("dropped_telemetry", .int(Int64(client.droppedTelemetry))),
                               ("dropped_events", .int(Int64(client.droppedEvents)))])),
         ])
@@ -72,6 +92,19 @@ public final class FeedPublisher {
         eventSeq += 1
         let e = EventPayload(node: node, seq: eventSeq, timestampMs: SystemClock.wallMilliseconds, type: type, fields: fields)
         client.publish(FeedTopic.event(node), Array(e.json.serialized().utf8), qos: 1, retain: false, kind: .event)
+    }
+
+    /// Retained discovery configs for Home Assistant (when enabled).
+    public func publishDiscovery() {
+        guard let prefix = homeAssistantPrefix else { return }
+        let entities = HomeAssistantDiscovery.entities(
+            node: node, meters: board.sensors.map { ($0.name, $0.label) },
+            temperatures: discoveredTemperatures.enumerated().map { ($0.offset, $0.element) })
+        for e in entities {
+            let config = HomeAssistantDiscovery.config(e, node: node, model: board.model, version: version)
+            client.publish(HomeAssistantDiscovery.topic(prefix: prefix, node: node, objectID: e.objectID),
+                           Array(config.serialized().utf8), qos: 1, retain: true, kind: .status)
+        }
     }
 
     /// On a clean exit: the retained status says offline (as the Last Will would), then

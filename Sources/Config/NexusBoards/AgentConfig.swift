@@ -36,6 +36,8 @@ public struct AgentConfig: Equatable, Sendable {
         public var keyFile: String?
         public var protocolVersion = 4
         public var keepalive = 30
+        /// Home Assistant discovery prefix; nil (the default) publishes no discovery.
+        public var homeAssistantPrefix: String?
         public init(broker: String) { self.broker = broker }
     }
 
@@ -84,6 +86,11 @@ public struct AgentConfig: Equatable, Sendable {
                 mc.keyFile = try m.string("key_file")
                 mc.protocolVersion = try m.choice("protocol", [("3.1.1", 4), ("5", 5)]) ?? 4
                 mc.keepalive = try m.integer("keepalive_s", in: 5...3600) ?? 30
+                if try m.bool("home_assistant") == true {
+                    mc.homeAssistantPrefix = try m.string("home_assistant_prefix") ?? "homeassistant"
+                } else {
+                    _ = try m.string("home_assistant_prefix")
+                }
                 try m.finish()
                 c.mqtt = mc
             }

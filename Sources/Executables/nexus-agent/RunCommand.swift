@@ -20,6 +20,7 @@ let runSpec = CommandSpec(
         OptionSpec(name: "key", value: "FILE", help: "mqtts: this node's private key."),
         OptionSpec(name: "username", value: "NAME", help: "MQTT user name."),
         OptionSpec(name: "password-file", value: "FILE", help: "A file holding the MQTT password."),
+        OptionSpec(name: "home-assistant", value: nil, help: "Publish Home Assistant MQTT discovery (off by default)."),
         OptionSpec(name: "command-key", value: "NAME=FILE", help: "Accept commands signed by this Ed25519 public key (PEM); adds to the config's commands.public_keys."),
     ],
     discussion: """
@@ -101,7 +102,9 @@ func makeFeed(_ args: ParsedArguments, setup: Setup) throws(CommandFailure) -> F
     let will = FeedPublisher.will(node: setup.node, version: version, board: setup.board)
     do {
         let client = try MQTTClient(settings: settings, will: will, logger: setup.logger)
-        return FeedPublisher(client: client, node: setup.node, version: version, board: setup.board, logger: setup.logger)
+        let feed = FeedPublisher(client: client, node: setup.node, version: version, board: setup.board, logger: setup.logger)
+        feed.homeAssistantPrefix = args.flag("home-assistant") ? (mc.homeAssistantPrefix ?? "homeassistant") : mc.homeAssistantPrefix
+        return feed
     } catch {
         throw .failed("\(error)")
     }
