@@ -59,6 +59,10 @@ let agentTargets: [Target] = [
                               dependencies: ["NexusAgent", "NexusBoards", "NexusDrivers", "NexusWire", "NexusMQTT", "NexusCrypto", "NexusHardware"],
                               path: "Sources/Executables/nexus-agent", swiftSettings: swiftSettings),
 
+            // libFuzzer target for the untrusted-input parsers (tools/fuzz); a replayer otherwise.
+            .executableTarget(name: "nexus-fuzz", dependencies: ["NexusWire", "NexusCrypto", "NexusBoards"],
+                              path: "Sources/Executables/nexus-fuzz", swiftSettings: swiftSettings),
+
             .testTarget(name: "NexusHardwareTests", dependencies: ["NexusHardware"],
                         path: "Tests/NexusHardwareTests", swiftSettings: swiftSettings),
             .testTarget(name: "NexusDriversTests", dependencies: ["NexusDrivers", "NexusSimulation", "NexusHardware"],
