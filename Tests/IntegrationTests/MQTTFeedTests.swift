@@ -113,6 +113,20 @@ import Testing
         #expect(e0 > 0 && e1 > e0, "\(e0) \(e1)")
     }
 
+    @Test func mqtt5FromTheConfigFile() throws {
+        let broker = try Broker()
+        let dir = try temporaryDirectory("mqtt5")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("agent.yaml")
+        try "node: v5-node\nboard: sim\nsample_interval_s: 0.2\nmqtt:\n  broker: \(broker.url)\n  protocol: 5\n"
+            .write(to: config, atomically: true, encoding: .utf8)
+        let a = try LineCollector(AgentBinary.path, ["run", "--config", config.path])
+        defer { a.stop() }
+        let status = try broker.subscribe("nexusgrid/v1/v5-node/status", count: 1, timeout: 10)
+        #expect(try payload(try #require(status.first, "\(a.stderr)"))["online"] as? Bool == true)
+        #expect(try broker.subscribe("nexusgrid/v1/v5-node/telemetry", count: 2).count == 2)
+    }
+
     @Test func noDiscoveryByDefault() throws {
         let broker = try Broker()
         let a = try agent(broker, node: "ha-2")
