@@ -69,6 +69,8 @@ let agentTargets: [Target] = [
                         path: "Tests/NexusDriversTests", swiftSettings: swiftSettings),
             .testTarget(name: "NexusBoardsTests", dependencies: ["NexusBoards", "NexusYAML", "NexusDrivers"],
                         path: "Tests/NexusBoardsTests", swiftSettings: swiftSettings),
+            .testTarget(name: "NexusMQTTTests", dependencies: ["NexusMQTT", "NexusHardware"],
+                        path: "Tests/NexusMQTTTests", swiftSettings: swiftSettings),
             .testTarget(name: "NexusWireTests", dependencies: ["NexusWire", "NexusCrypto"],
                         path: "Tests/NexusWireTests", swiftSettings: swiftSettings),
             .testTarget(name: "NexusAgentTests", dependencies: ["NexusAgent", "NexusBoards", "NexusDrivers", "NexusSimulation", "NexusHardware"],
