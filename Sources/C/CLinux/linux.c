@@ -1,1 +1,1 @@
-// Header-only: see include/nexus_linux.h.
+// Header-only parts: include/nexus_linux.h.

@@ -17,6 +17,7 @@ Commands:
   gpio        test LEDs, relays and the button
   boards      list, show or check board profiles
   sign        sign a command for an agent (Ed25519)
+  wake        send a Wake-on-LAN magic packet
 
 Options:
   --help      this help; `nexus-agent COMMAND --help` explains a command
@@ -28,7 +29,7 @@ boards/*.yaml (board profiles, built in; docs/boards.md).
 
 let commands: [(CommandSpec, (ParsedArguments) throws(CommandFailure) -> Int32)] = [
     (sensorsSpec, sensorsCommand), (runSpec, runCommand), (gpioSpec, gpioCommand), (boardsSpec, boardsCommand),
-    (signSpec, signCommand),
+    (signSpec, signCommand), (wakeSpec, wakeCommand),
 ]
 
 @MainActor

@@ -9,6 +9,7 @@ public struct HardwareError: Error, Equatable, Sendable, CustomStringConvertible
         case readEvent = "read edge event"
         case sensorsInit = "initialise libsensors", sensorsRead = "read sensor"
         case read, poll, timer = "arm timer", signal = "block signals"
+        case send = "send"
     }
 
     public var operation: Operation

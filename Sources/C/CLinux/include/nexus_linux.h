@@ -3,6 +3,7 @@
 // Linux descriptors the event loop is built on; Glibc's Swift module leaves them out.
 #include <signal.h>
 #include <unistd.h>
+#include "nexus_net.h"
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
