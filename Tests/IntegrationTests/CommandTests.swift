@@ -86,6 +86,33 @@ import Testing
         #expect(ev.wait(timeout: 10) { l in l.contains { $0.contains("\"c-9\"") && $0.contains("command-result") } })
     }
 
+    /// sleep: draining (published, retained) until the go-ahead, then sleeping and the
+    /// power-off path (here it only leaves a mark).
+    @Test func sleepDrainsThenSleepsOnTheGoAhead() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let broker = try Broker()
+        let marker = dir.appendingPathComponent("powered-off")
+        let config = dir.appendingPathComponent("agent.yaml")
+        try "node: cmd-1\nboard: sim\nsample_interval_s: 0.5\npower_off_command: [/usr/bin/touch, \(marker.path)]\n"
+            .write(to: config, atomically: true, encoding: .utf8)
+        let agent = try LineCollector(AgentBinary.path, ["run", "--config", config.path, "--broker", broker.url,
+                                                         "--command-key", "coordinator=\(path("coordinator.pub"))"])
+        defer { agent.stop() }
+        #expect(agent.wait(timeout: 10) { _ in agent.stderr.contains("MQTT connected") }, "\(agent.stderr)")
+        let status = try LineCollector("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(broker.port)", "-v", "-q", "1",
+                                                                  "-t", "nexusgrid/v1/cmd-1/status"])
+        defer { status.stop(SIGKILL) }
+        #expect(status.wait(timeout: 10) { l in l.contains { $0.contains("\"state\":\"awake\"") } })
+        try publish(broker, "nexusgrid/v1/cmd-1/cmd/sleep", try sign("sleep", payload: #"{"id":"s-1"}"#))
+        #expect(status.wait(timeout: 10) { l in l.contains { $0.contains("\"state\":\"draining\"") } }, "\(status.lines)")
+        usleep(500_000)
+        #expect(!FileManager.default.fileExists(atPath: marker.path)) // no power-off before the go-ahead
+        try publish(broker, "nexusgrid/v1/cmd-1/cmd/sleep", try sign("sleep", payload: #"{"id":"s-2"}"#))
+        #expect(status.wait(timeout: 10) { l in l.contains { $0.contains("\"state\":\"sleeping\"") } }, "\(status.lines)")
+        #expect(agent.wait(timeout: 10) { _ in FileManager.default.fileExists(atPath: marker.path) }, "\(agent.stderr)")
+        #expect(agent.stderr.contains("powering off"))
+    }
+
     @Test func withoutKeysEveryCommandIsRefused() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
         let broker = try Broker()

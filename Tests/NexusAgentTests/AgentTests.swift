@@ -142,15 +142,47 @@ final class FakeProc {
         #expect(core.nextDeadline == nil)
     }
 
-    @Test func veryLongPressPowersOff() {
+    @Test func veryLongPressPowersOffWithoutDraining() {
         var core = AgentCore(hasFaultLed: true)
         let a = core.handle(.button(.veryLong), now: Instant(nanoseconds: 1))
         #expect(a.contains(.powerOff(reason: "very long button press")))
+        #expect(a.contains(.statusChanged(.sleeping)))
+        #expect(!a.contains(.statusChanged(.draining)))
     }
 
-    @Test func longPressIsLoggedOnly() {
+    @Test func longPressDrainsThenASecondOneSleeps() {
         var core = AgentCore(hasFaultLed: true)
-        #expect(core.handle(.button(.long), now: Instant(nanoseconds: 1)) == [.log(.notice, "button press: long"), .event("button", [.init("press", "long")])])
+        let now = Instant(nanoseconds: 1)
+        let a = core.handle(.button(.long), now: now)
+        #expect(core.state == .draining)
+        #expect(a.contains(.statusChanged(.draining)))
+        #expect(a.contains(.showLed("status", .blink)))
+        #expect(!a.contains { if case .powerOff = $0 { true } else { false } })
+        let b = core.handle(.button(.long), now: now)
+        #expect(core.state == .sleeping)
+        #expect(b.contains(.statusChanged(.sleeping)))
+        #expect(b.contains(.powerOff(reason: "long button press while draining")))
+    }
+
+    @Test func sleepCommandWaitsForTheGoAheadOrTheTimeout() {
+        let clock = ManualClock()
+        var core = AgentCore(hasFaultLed: true, drainTimeout: .seconds(60))
+        #expect(core.handle(.sleepCommand("c1"), now: clock.now).contains(.statusChanged(.draining)))
+        #expect(core.nextDeadline == clock.now + .seconds(60))
+        // A fault while draining does not bring the node back to awake.
+        clock.advance(.seconds(59))
+        #expect(core.handle(.tick, now: clock.now).isEmpty)
+        #expect(core.state == .draining)
+        clock.advance(.seconds(1))
+        let t = core.handle(.tick, now: clock.now)
+        #expect(t.contains(.powerOff(reason: "drain timeout")))
+        #expect(core.state == .sleeping)
+        // Nothing more happens once sleeping.
+        #expect(core.handle(.sleepCommand("c2"), now: clock.now).isEmpty)
+
+        var other = AgentCore(hasFaultLed: true)
+        _ = other.handle(.sleepCommand("c1"), now: clock.now)
+        #expect(other.handle(.sleepCommand("c2"), now: clock.now).contains(.powerOff(reason: "sleep command c2 (go-ahead)")))
     }
 }
 

@@ -8,7 +8,7 @@ public import NexusHardware
 /// forced power-off of a very long press.
 public struct AgentCore: Sendable {
     public enum State: String, Sendable {
-        case awake, fault
+        case awake, draining, sleeping, fault
     }
 
     public enum Input: Sendable {
@@ -16,6 +16,9 @@ public struct AgentCore: Sendable {
         case button(ButtonPress)
         /// Show identify for a while (a command).
         case identify(Duration)
+        /// A verified `sleep` command: the first starts draining, one while draining is the
+        /// coordinator's go-ahead.
+        case sleepCommand(String)
         case tick
     }
 
@@ -37,13 +40,35 @@ public struct AgentCore: Sendable {
     public private(set) var state: State = .awake
     public private(set) var faults: [String] = []
     public private(set) var identifyUntil: Instant?
+    /// While draining: when the agent sleeps without a go-ahead.
+    public private(set) var drainUntil: Instant?
     public let identifyDuration: Duration
+    public let drainTimeout: Duration
     /// Whether the board has a separate fault LED; if not, the status LED shows faults.
     public let hasFaultLed: Bool
 
-    public init(hasFaultLed: Bool, identifyDuration: Duration = .seconds(10)) {
+    public init(hasFaultLed: Bool, identifyDuration: Duration = .seconds(10), drainTimeout: Duration = .seconds(300)) {
         self.hasFaultLed = hasFaultLed
         self.identifyDuration = identifyDuration
+        self.drainTimeout = drainTimeout
+    }
+
+    /// awake/fault → draining: say so (status, LED), then wait for the go-ahead or the timeout.
+    mutating func startDraining(reason: String, now: Instant) -> [Action] {
+        guard state == .awake || state == .fault else { return [] }
+        state = .draining
+        drainUntil = now + drainTimeout
+        return [.log(.notice, "draining before sleep: \(reason)"), .event("draining", [.init("reason", reason)]),
+                .statusChanged(.draining)] + leds(now: now)
+    }
+
+    /// draining → sleeping → power-off.
+    mutating func sleepNow(reason: String, now: Instant) -> [Action] {
+        guard state != .sleeping else { return [] }
+        state = .sleeping
+        drainUntil = nil
+        return [.statusChanged(.sleeping)] + leds(now: now)
+            + [.event("power-off", [.init("reason", reason)]), .powerOff(reason: reason)]
     }
 
     /// The LEDs for the state the agent starts in.
@@ -65,7 +90,8 @@ public struct AgentCore: Sendable {
             }
             faults = newFaults
             let newState: State = faults.isEmpty ? .awake : .fault
-            if newState != state {
+            // Draining and sleeping are not left because of a sample.
+            if newState != state, state == .awake || state == .fault {
                 state = newState
                 actions += leds(now: now)
                 actions.append(.statusChanged(state))
@@ -74,18 +100,26 @@ public struct AgentCore: Sendable {
             actions.append(.log(.notice, "button press: \(press.rawValue)"))
             actions.append(.event("button", [.init("press", press.rawValue)]))
             if press == .veryLong {
-                // The chassis convention: holding the button forces power-off.
-                actions.append(.event("power-off", [.init("reason", "very long button press")]))
-                actions.append(.powerOff(reason: "very long button press"))
+                // The chassis convention: holding the button forces power-off, drain or not.
+                actions += sleepNow(reason: "very long button press", now: now)
+            } else if press == .long {
+                actions += state == .draining ? sleepNow(reason: "long button press while draining", now: now)
+                                              : startDraining(reason: "long button press", now: now)
             } else if press == .short {
                 // A short press toggles identify, so an admin can find this node in a rack.
                 identifyUntil = identifyUntil == nil ? now + identifyDuration : nil
                 actions += leds(now: now)
             }
+        case .sleepCommand(let id):
+            actions += state == .draining ? sleepNow(reason: "sleep command \(id) (go-ahead)", now: now)
+                                          : startDraining(reason: "sleep command \(id)", now: now)
         case .identify(let d):
             identifyUntil = now + d
             actions += leds(now: now)
         case .tick:
+            if let until = drainUntil, now >= until {
+                actions += sleepNow(reason: "drain timeout", now: now)
+            }
             if let until = identifyUntil, now >= until {
                 identifyUntil = nil
                 actions += leds(now: now)
@@ -95,13 +129,17 @@ public struct AgentCore: Sendable {
     }
 
     /// When the core next needs a `.tick`.
-    public var nextDeadline: Instant? { identifyUntil }
+    public var nextDeadline: Instant? {
+        [identifyUntil, drainUntil].compactMap { $0 }.min()
+    }
 
     /// The LED actions for the current state, e.g. to re-apply after GPIO came back.
     public func ledActions() -> [Action] { leds(now: nil) }
 
     func leds(now: Instant?) -> [Action] {
         var status: LedPattern = state == .fault && !hasFaultLed ? .fault : .heartbeat
+        if state == .draining { status = .blink }
+        if state == .sleeping { status = .off }
         if identifyUntil != nil { status = .identify }
         var out: [Action] = [.showLed(Self.statusLed, status)]
         if hasFaultLed { out.append(.showLed(Self.faultLed, state == .fault ? .fault : .off)) }

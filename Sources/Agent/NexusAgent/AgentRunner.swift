@@ -28,14 +28,14 @@ public final class AgentRunner {
     private var relayTimers: [String: EventLoop.Timer] = [:]
 
     public init(devices: NodeDevices, sampler: Sampler, interval: Duration, clock: any MonotonicClock,
-                logger: Logger, onSample: @escaping (Sample) -> Void = { _ in }) {
+                logger: Logger, drainTimeout: Duration = .seconds(300), onSample: @escaping (Sample) -> Void = { _ in }) {
         self.devices = devices
         self.sampler = sampler
         self.interval = interval
         self.clock = clock
         self.logger = logger
         self.onSample = onSample
-        core = AgentCore(hasFaultLed: devices.led(AgentCore.faultLed) != nil)
+        core = AgentCore(hasFaultLed: devices.led(AgentCore.faultLed) != nil, drainTimeout: drainTimeout)
     }
 
     public func run() throws(HardwareError) {
@@ -182,8 +182,9 @@ public final class AgentRunner {
                 result("failed", error.description)
             }
         case .sleep:
-            result("ok", "powering off")
-            apply([.event("power-off", [.init("reason", "sleep command \(id)")]), .powerOff(reason: "sleep command \(id)")])
+            let draining = core.state == .draining
+            result("ok", draining ? "go-ahead: sleeping" : "draining; a second sleep command is the go-ahead")
+            apply(core.handle(.sleepCommand(id), now: clock.now))
         case .reboot:
             guard let argv = rebootCommand, !argv.isEmpty else {
                 result("failed", "no reboot command configured")

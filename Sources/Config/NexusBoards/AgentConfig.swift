@@ -15,6 +15,9 @@ public struct AgentConfig: Equatable, Sendable {
     /// How the node powers itself off (a very long button press today): argv, run
     /// directly without a shell. The agent's user needs permission (docs/configuration.md).
     public var powerOffCommand: [String] = ["systemctl", "poweroff"]
+    /// How long the agent stays `draining` after a sleep request before it sleeps without
+    /// the coordinator's go-ahead.
+    public var drainTimeout: Duration = .seconds(300)
     /// The MQTT feed; nil runs the agent without one.
     public var mqtt: MQTTConfig?
     /// Public keys (name → PEM file) whose signed commands the agent accepts. None: every
@@ -66,6 +69,7 @@ public struct AgentConfig: Equatable, Sendable {
                 c.sampleInterval = .milliseconds(Int64((s * 1000).rounded()))
             }
             c.sensorsConfig = try o.string("sensors_config")
+            if let d = try o.integer("drain_timeout_s", in: 1...86_400) { c.drainTimeout = .seconds(d) }
             if o.has("power_off_command") {
                 let argv = try o.strings("power_off_command")
                 guard let first = argv.first, !first.isEmpty else {

@@ -54,7 +54,8 @@ func runCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
     let sampler = Sampler(devices: devices, node: setup.node, logger: setup.logger)
     let feed = try makeFeed(args, setup: setup)
     let printSamples = args.flag("print-samples")
-    let runner = AgentRunner(devices: devices, sampler: sampler, interval: interval, clock: clock, logger: setup.logger) { s in
+    let runner = AgentRunner(devices: devices, sampler: sampler, interval: interval, clock: clock, logger: setup.logger,
+                             drainTimeout: setup.config.drainTimeout) { s in
         if printSamples { writeLine(s.jsonText(pretty: false)) }
     }
     runner.sampleLimit = limit
