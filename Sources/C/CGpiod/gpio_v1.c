@@ -1,5 +1,6 @@
 // libgpiod v1 (1.6.x: Debian 12, Raspberry Pi OS bookworm).
 #include "nexus_gpio.h"
+#include "gpio_common.h"
 
 #include <errno.h>
 #include <gpiod.h>
@@ -23,13 +24,6 @@ struct nexus_gpio_request {
 };
 
 int nexus_gpio_api_version(void) { return 1; }
-
-static void copy_string(char *buf, size_t size, const char *s) {
-    if (size == 0) return;
-    if (!s) s = "";
-    strncpy(buf, s, size - 1);
-    buf[size - 1] = 0;
-}
 
 nexus_gpio_chip *nexus_gpio_chip_open(const char *path, int *error) {
     struct gpiod_chip *c = gpiod_chip_open(path);

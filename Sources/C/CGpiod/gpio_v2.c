@@ -1,6 +1,7 @@
 // libgpiod v2 (2.x: Debian 13, Raspberry Pi OS trixie). v1's header defines
 // GPIOD_LINE_BULK_MAX_LINES; v2's does not.
 #include "nexus_gpio.h"
+#include "gpio_common.h"
 
 #include <errno.h>
 #include <gpiod.h>
@@ -25,13 +26,6 @@ struct nexus_gpio_request {
 };
 
 int nexus_gpio_api_version(void) { return 2; }
-
-static void copy_string(char *buf, size_t size, const char *s) {
-    if (size == 0) return;
-    if (!s) s = "";
-    strncpy(buf, s, size - 1);
-    buf[size - 1] = 0;
-}
 
 nexus_gpio_chip *nexus_gpio_chip_open(const char *path, int *error) {
     struct gpiod_chip *c = gpiod_chip_open(path);

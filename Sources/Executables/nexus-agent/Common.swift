@@ -86,7 +86,7 @@ func makeSetup(_ args: ParsedArguments, spec: CommandSpec, loggerLabel: String =
 func hostNodeName() -> String {
     var buf = [CChar](repeating: 0, count: 256)
     guard gethostname(&buf, buf.count) == 0 else { return "node" }
-    let raw = String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let raw = String(cBuffer: buf)
     let cleaned = String(raw.lowercased().split(separator: ".").first ?? "node")
         .map { ($0.isLetter && $0.isASCII) || ($0.isNumber && $0.isASCII) ? $0 : "-" }
     let s = String(String(cleaned).prefix(63)).trimmingDashes()

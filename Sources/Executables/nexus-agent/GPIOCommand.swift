@@ -91,15 +91,11 @@ func gpioCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
                 if let press = devices.updateButton({ $0.edge(e) }) { writeLine("press: \(press.rawValue)") }
                 if let due = devices.button?.classifier.settleDeadline { settle.arm(after: due.since(clock.now)) }
             }
-            keepAlive.append(settle)
         } onLedTimer: { _ in }
     default:
         throw usage(action.isEmpty ? "gpio needs an action: list, led, relay or button" : "unknown gpio action '\(action)'")
     }
 }
-
-/// Timers created inside setup closures live as long as the command.
-nonisolated(unsafe) var keepAlive: [EventLoop.Timer] = []
 
 
 /// Runs an event loop for `seconds` (or until SIGINT/SIGTERM), then puts outputs back.

@@ -50,14 +50,3 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
         return "\(String(cString: text)) (\(name))"
     }
 }
-
-/// Retries a syscall that failed with EINTR; returns the result or the errno.
-@inline(__always)
-func retryingOnInterrupt<T: BinaryInteger>(_ body: () -> T) -> Result<T, Errno> {
-    while true {
-        let r = body()
-        if r >= 0 { return .success(r) }
-        let e = Errno.current
-        if e != .interrupted { return .failure(e) }
-    }
-}

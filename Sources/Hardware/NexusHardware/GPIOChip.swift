@@ -29,16 +29,10 @@ public final class GPIOChip: GPIOChipAccess {
 
     /// Paths of every GPIO character device, in numeric order.
     public static func chipPaths(devDirectory: String = "/dev") -> [String] {
-        guard let dir = opendir(devDirectory) else { return [] }
-        defer { closedir(dir) }
-        var numbers: [Int] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name.hasPrefix("gpiochip"), let n = Int(name.dropFirst(8)) { numbers.append(n) }
-        }
-        return numbers.sorted().map { "\(devDirectory)/gpiochip\($0)" }
+        directoryEntries(devDirectory)
+            .compactMap { $0.hasPrefix("gpiochip") ? Int($0.dropFirst(8)) : nil }
+            .sorted()
+            .map { "\(devDirectory)/gpiochip\($0)" }
     }
 
     /// Finds a chip by its label (`pinctrl-bcm2711`, `pinctrl-rp1`, `gpio-sim.0-node0`):
@@ -155,9 +149,7 @@ public final class GPIOChip: GPIOChipAccess {
         return decode(buffer)
     }
 
-    static func decode(_ buffer: [CChar]) -> String {
-        String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    static func decode(_ buffer: [CChar]) -> String { String(cBuffer: buffer) }
 }
 
 /// One requested line. Releasing it (deinit) hands the line back to the kernel.

@@ -1,16 +1,9 @@
-#if canImport(Glibc)
-internal import Glibc
-#endif
-
 public enum NetworkInterfaces {
     /// Hardware addresses of the machine's network interfaces (loopback and all-zero
     /// ones left out), as `name=aa:bb:cc:dd:ee:ff`, for the status message's capabilities.
     public static func macAddresses(sysClassNet: String = "/sys/class/net") -> [String] {
-        guard let dir = opendir(sysClassNet) else { return [] }
-        defer { closedir(dir) }
         var out: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        for name in directoryEntries(sysClassNet) {
             guard !name.hasPrefix("."), name != "lo",
                   let bytes = try? readSmallFile("\(sysClassNet)/\(name)/address", limit: 64) else { continue }
             let mac = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""

@@ -2,6 +2,25 @@
 internal import Glibc
 #endif
 
+/// Names in a directory (without . and ..); empty if it cannot be read.
+public func directoryEntries(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var out: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        if name != "." && name != ".." { out.append(name) }
+    }
+    return out
+}
+
+extension String {
+    /// The text of a NUL-terminated C buffer (up to the first NUL).
+    public init(cBuffer: [CChar]) {
+        self = String(decoding: cBuffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
 /// Reads a small file (procfs, sysfs) whole with read(2).
 public func readSmallFile(_ path: String, limit: Int = 1 << 20) throws(HardwareError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)

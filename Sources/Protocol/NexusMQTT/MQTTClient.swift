@@ -66,7 +66,7 @@ public final class MQTTClient {
     public static var libraryVersion: String {
         var buf = [CChar](repeating: 0, count: 32)
         nexus_mqtt_library_init(&buf, buf.count)
-        return String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(cBuffer: buf)
     }
 
     public init(settings: MQTTSettings, will: (topic: String, payload: [UInt8])?, logger: Logger) throws(MQTTError) {
