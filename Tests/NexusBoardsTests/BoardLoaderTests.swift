@@ -97,6 +97,9 @@ import NexusDrivers
         #expect(message("shunt_ohms: 0.1", "shunt_ohms: 0")?.contains("must be greater than zero") == true)
         #expect(message("address: 0x40", "address: 0x70")?.contains("outside 64...79") == true)
         #expect(message("bus_range_v: 16", "bus_range_v: 24")?.contains("not one of: 16, 32") == true)
+        // Found by the fuzzer: a huge value once trapped converting to an integer.
+        #expect(message("shunt_ohms: 0.1", "shunt_ohms: 1e300")?.contains("out of range") == true)
+        #expect(message("max_current_a: 2.0", "max_current_a: 9e18")?.contains("out of range") == true)
         // A fine current LSB with a small shunt needs a calibration above 0xFFFE.
         #expect(message("gain_mv: 320", "gain_mv: 320\n    current_lsb_ua: 1")?.contains("above the register") == true)
     }

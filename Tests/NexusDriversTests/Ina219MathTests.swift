@@ -74,6 +74,12 @@ import Testing
         }
     }
 
+    @Test func hugeOrNonFiniteSettingsAreErrorsNotTraps() {
+        #expect(throws: Ina219.CalibrationError.self) { try Ina219Settings(shuntOhms: 1e300, maxCurrentAmps: 2).validated() }
+        #expect(throws: Ina219.CalibrationError.self) { try Ina219Settings(shuntOhms: .nan, maxCurrentAmps: 2).validated() }
+        #expect(throws: Ina219.CalibrationError.self) { try Ina219Settings(shuntOhms: 0.1, maxCurrentAmps: .infinity).validated() }
+    }
+
     @Test func configurationRegister() {
         #expect(Ina219.configuration(busRange: .volts32, gain: .millivolts320, busADC: .bits(12), shuntADC: .bits(12)) == 0x399F)
         #expect(Ina219.configuration(busRange: .volts16, gain: .millivolts40, busADC: .bits(12), shuntADC: .bits(12)) == 0x019F)

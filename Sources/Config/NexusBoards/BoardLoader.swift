@@ -96,15 +96,15 @@ public enum BoardLoader {
             guard let raw = try s.integer("address", in: 0x40...0x4F), let address = I2CAddress(rawValue: UInt8(raw)) else {
                 throw YAMLError(file: file, mark: s.mark, message: "\(s.path).address is required (0x40...0x4F, set by A0/A1)")
             }
-            guard let shunt = try s.number("shunt_ohms", positive: true) else {
+            guard let shunt = try s.number("shunt_ohms", positive: true, maximum: 100) else {
                 throw YAMLError(file: file, mark: s.mark, message: "\(s.path).shunt_ohms is required")
             }
-            guard let imax = try s.number("max_current_a", positive: true) else {
+            guard let imax = try s.number("max_current_a", positive: true, maximum: 100) else {
                 throw YAMLError(file: file, mark: s.mark, message: "\(s.path).max_current_a is required")
             }
             let settings = Ina219Settings(
                 shuntOhms: shunt, maxCurrentAmps: imax,
-                currentLSBMicroamps: try s.number("current_lsb_ua", positive: true),
+                currentLSBMicroamps: try s.number("current_lsb_ua", positive: true, maximum: 1_000_000),
                 busRange: try s.choice("bus_range_v", [("16", Ina219.BusRange.volts16), ("32", .volts32)]) ?? .volts32,
                 gain: try s.choice("gain_mv", Ina219.Gain.allCases.map { (String($0.rawValue), $0) }) ?? .millivolts320,
                 busADC: try adc(s, "bus_adc"), shuntADC: try adc(s, "shunt_adc"))
@@ -121,13 +121,13 @@ public enum BoardLoader {
         }
 
         guard let p = try o.object("power") else { throw YAMLError(file: file, mark: o.mark, message: "power is required") }
-        let idle = try p.number("idle_w", positive: true) ?? 0
-        let max = try p.number("max_w", positive: true) ?? 0
+        let idle = try p.number("idle_w", positive: true, maximum: 10_000) ?? 0
+        let max = try p.number("max_w", positive: true, maximum: 10_000) ?? 0
         guard idle > 0, max > 0 else { throw YAMLError(file: file, mark: p.mark, message: "power.idle_w and power.max_w are required") }
         guard max >= idle else { throw p.error("max_w", "must be at least idle_w (\(idle))") }
-        let halted = try p.number("halted_w") ?? 0
+        let halted = try p.number("halted_w", maximum: 10_000) ?? 0
         guard halted >= 0, halted <= idle else { throw p.error("halted_w", "must be between 0 and idle_w") }
-        let throttle = try p.number("throttle_c", positive: true) ?? 80
+        let throttle = try p.number("throttle_c", positive: true, maximum: 200) ?? 80
         var wake: [Board.WakeMethod] = []
         for (i, m) in try p.strings("wake").enumerated() {
             guard let w = Board.WakeMethod(rawValue: m) else {

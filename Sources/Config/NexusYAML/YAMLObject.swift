@@ -65,13 +65,17 @@ public final class YAMLObject {
         return v
     }
 
-    public func number(_ key: String, positive: Bool = false) throws(YAMLError) -> Double? {
+    /// A decimal number, finite; `positive` rejects zero and below, `maximum` anything above.
+    public func number(_ key: String, positive: Bool = false, maximum: Double = 1e9) throws(YAMLError) -> Double? {
         guard let (s, _, m) = try scalar(key) else { return nil }
         guard let v = Double(s), v.isFinite else {
             throw YAMLError(file: file, mark: m, message: "\(name(key)): '\(s)' is not a number")
         }
         if positive && v <= 0 {
             throw YAMLError(file: file, mark: m, message: "\(name(key)): must be greater than zero, got \(s)")
+        }
+        if v > maximum || v < -maximum {
+            throw YAMLError(file: file, mark: m, message: "\(name(key)): \(s) is out of range (at most \(maximum))")
         }
         return v
     }

@@ -13,13 +13,20 @@ public struct Ina219Settings: Equatable, Sendable {
     public init(shuntOhms: Double, maxCurrentAmps: Double, currentLSBMicroamps: Double? = nil,
                 busRange: Ina219.BusRange = .volts32, gain: Ina219.Gain = .millivolts320,
                 busADC: Ina219.ADCMode = .bits(12), shuntADC: Ina219.ADCMode = .bits(12)) {
-        shuntMicroohms = Int((shuntOhms * 1_000_000).rounded())
-        maxCurrentMicroamps = Int((maxCurrentAmps * 1_000_000).rounded())
-        currentLSBNanoamps = currentLSBMicroamps.map { Int(($0 * 1000).rounded()) }
+        shuntMicroohms = Self.whole(shuntOhms * 1_000_000)
+        maxCurrentMicroamps = Self.whole(maxCurrentAmps * 1_000_000)
+        currentLSBNanoamps = currentLSBMicroamps.map { Self.whole($0 * 1000) }
         self.busRange = busRange
         self.gain = gain
         self.busADC = busADC
         self.shuntADC = shuntADC
+    }
+
+    /// Rounds to an integer without trapping: NaN becomes 0 and huge values are clamped,
+    /// so that `validated()` reports them instead of the process dying.
+    static func whole(_ d: Double) -> Int {
+        guard d.isFinite else { return d.isNaN ? 0 : (d > 0 ? 1 << 52 : -(1 << 52)) }
+        return Int(max(-4.0e15, min(4.0e15, d)).rounded())
     }
 
     /// Checks the settings against the chip's limits; the board loader reports these.
