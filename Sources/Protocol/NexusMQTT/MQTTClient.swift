@@ -117,8 +117,7 @@ public final class MQTTClient {
             ? nexus_mqtt_connect(handle, settings.broker.host, Int32(settings.broker.port), Int32(settings.keepalive))
             : nexus_mqtt_reconnect(handle)
         if rc != 0 {
-            logger.warning("MQTT connect failed", ["broker": settings.broker.description, "error": Self.text(rc),
-                                                   "retry_ms": "\(backoff.milliseconds)"])
+            connectFailed(rc)
             scheduleRetry(now: now)
         } else {
             nextAttempt = nil
@@ -159,6 +158,20 @@ public final class MQTTClient {
         if rc != 0 && rc != 4 /* NO_CONN while connecting */ { lost(now: now, rc) }
     }
 
+    private func connectFailed(_ rc: Int32) {
+        let savedErrno = errno
+        let broker = settings.broker.description, error = Self.text(rc), retry = "\(backoff.milliseconds)"
+        // libmosquitto reports a refused handshake as MOSQ_ERR_ERRNO with EPROTO, as a TLS or
+        // protocol error, or, when the broker hangs up first, as a lost connection.
+        let handshake = (rc == 14 && savedErrno == EPROTO) || rc == 2 || rc == 7 || rc == 8
+        if settings.broker.tls && handshake {
+            logger.warning("MQTT connect failed", ["broker": broker, "error": error, "retry_ms": retry,
+                                                   "hint": "TLS handshake or login refused: check the CA file, client certificate and key"])
+        } else {
+            logger.warning("MQTT connect failed", ["broker": broker, "error": error, "retry_ms": retry])
+        }
+    }
+
     private func lost(now: Instant, _ rc: Int32) {
         guard nextAttempt == nil else { return }
         if connected {
@@ -166,9 +179,9 @@ public final class MQTTClient {
             logger.warning("MQTT connection lost", ["broker": settings.broker.description, "error": Self.text(rc)])
             onDisconnect(Self.text(rc))
         } else {
-            // A TLS handshake or a refused CONNECT fails here, after connect() returned.
-            logger.warning("MQTT connection attempt failed", ["broker": settings.broker.description, "error": Self.text(rc),
-                                                              "retry_ms": "\(backoff.milliseconds)"])
+            // A TLS handshake or a refused CONNECT can fail here, after connect() returned;
+            // whether it fails here or in connect() is timing, so both say the same thing.
+            connectFailed(rc)
         }
         scheduleRetry(now: now)
     }
