@@ -28,10 +28,11 @@ systemTargets += cLibrary("CLibsensors", shim: "CSensors", link: "sensors", pkgC
 systemTargets += cLibrary("CLibyaml", shim: "CYAML", link: "yaml", pkgConfig: "yaml-0.1", apt: "libyaml-dev")
 systemTargets += cLibrary("CLibmosquitto", shim: "CMosquitto", link: "mosquitto", pkgConfig: "libmosquitto", apt: "libmosquitto-dev")
 systemTargets += cLibrary("CLibcrypto", shim: "CCrypto", link: "crypto", pkgConfig: "libcrypto", apt: "libssl-dev")
+systemTargets += cLibrary("CLibsystemd", shim: "CSystemd", link: "systemd", pkgConfig: "libsystemd", apt: "libsystemd-dev")
 
 let agentTargets: [Target] = [
             // Hardware access: the only Swift module that calls the hardware C shims.
-            .target(name: "NexusHardware", dependencies: ["CI2C", "CGpiod", "CSensors", "CLinux"],
+            .target(name: "NexusHardware", dependencies: ["CI2C", "CGpiod", "CSensors", "CLinux", "CSystemd"],
                     path: "Sources/Hardware/NexusHardware", swiftSettings: swiftSettings),
             // Simulated devices behind the same protocols (the `sim` board, driver tests).
             .target(name: "NexusSimulation", dependencies: ["NexusHardware"],
@@ -67,7 +68,7 @@ let agentTargets: [Target] = [
                         path: "Tests/NexusHardwareTests", swiftSettings: swiftSettings),
             .testTarget(name: "NexusDriversTests", dependencies: ["NexusDrivers", "NexusSimulation", "NexusHardware"],
                         path: "Tests/NexusDriversTests", swiftSettings: swiftSettings),
-            .testTarget(name: "NexusBoardsTests", dependencies: ["NexusBoards", "NexusYAML", "NexusDrivers"],
+            .testTarget(name: "NexusBoardsTests", dependencies: ["NexusBoards", "NexusYAML", "NexusDrivers", "NexusHardware"],
                         path: "Tests/NexusBoardsTests", swiftSettings: swiftSettings),
             .testTarget(name: "NexusMQTTTests", dependencies: ["NexusMQTT", "NexusHardware"],
                         path: "Tests/NexusMQTTTests", swiftSettings: swiftSettings),

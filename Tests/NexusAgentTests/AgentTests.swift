@@ -184,6 +184,21 @@ final class FakeProc {
         _ = other.handle(.sleepCommand("c1"), now: clock.now)
         #expect(other.handle(.sleepCommand("c2"), now: clock.now).contains(.powerOff(reason: "sleep command c2 (go-ahead)")))
     }
+
+    @Test func aFailedPowerOffReturnsToService() {
+        let now = Instant(nanoseconds: 1)
+        var core = AgentCore(hasFaultLed: true)
+        // Ignored unless sleeping: a late failure report must not wake a draining node.
+        #expect(core.handle(.powerOffFailed("x"), now: now).isEmpty)
+        _ = core.handle(.button(.veryLong), now: now)
+        let a = core.handle(.powerOffFailed("access denied"), now: now)
+        #expect(core.state == .awake)
+        #expect(a.contains(.statusChanged(.awake)))
+        #expect(a.contains(.event("power-off-failed", [.init("error", "access denied")])))
+        #expect(a.contains(.showLed("status", .heartbeat)))
+        // And it can be asked to sleep again.
+        #expect(core.handle(.sleepCommand("c3"), now: now).contains(.statusChanged(.draining)))
+    }
 }
 
 @Suite struct AgentRunnerTests {

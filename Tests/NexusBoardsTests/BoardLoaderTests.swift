@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import NexusYAML
 import NexusDrivers
+import NexusHardware
 @testable import NexusBoards
 
 @Suite struct BuiltInBoardTests {
@@ -153,11 +154,66 @@ import NexusDrivers
         #expect(c.logLevel == .debug)
     }
 
-    @Test func powerOffCommand() throws {
-        #expect(try AgentConfig.parse(text: "power_off_command: [reboot, -f]", file: "a.yaml").powerOffCommand == ["reboot", "-f"])
-        #expect(AgentConfig().powerOffCommand == ["systemctl", "poweroff"])
+    @Test func powerOffPath() throws {
+        #expect(AgentConfig().powerOff == .logind)
+        #expect(try AgentConfig.parse(text: "power_off_command: [reboot, -f]", file: "a.yaml").powerOff == .command(["reboot", "-f"]))
+        #expect(try AgentConfig.parse(text: "power_off: command", file: "a.yaml").powerOff == .command(["systemctl", "poweroff"]))
+        #expect(try AgentConfig.parse(text: "power_off: logind", file: "a.yaml").powerOff == .logind)
         #expect(throws: ConfigError.self) { try AgentConfig.parse(text: "power_off_command: []", file: "a.yaml") }
         #expect(throws: ConfigError.self) { try AgentConfig.parse(text: "power_off_command: reboot", file: "a.yaml") }
+        #expect(throws: ConfigError.self) { try AgentConfig.parse(text: "power_off: logind\npower_off_command: [reboot]", file: "a.yaml") }
+        #expect(throws: ConfigError.self) { try AgentConfig.parse(text: "power_off: halt", file: "a.yaml") }
+    }
+
+    @Test func wakeAndWakeTargets() throws {
+        let c = try AgentConfig.parse(text: """
+            node: n1
+            wake: {method: poe-relay, via: n0}
+            wake_targets:
+              ws-1: {method: wol, mac: "aa:bb:cc:dd:ee:0f", interface: eth0, raw: true, password: 1.2.3.4}
+              pi-2: {method: poe-relay, relay: poe1}
+              pi-3: {method: gpio-pulse, line: GPIO5, pulse_ms: 300}
+            """, file: "a.yaml")
+        #expect(c.wake == NodeWake(method: .poeRelay, via: "n0"))
+        #expect(c.wakeTargets["ws-1"] == .wol(mac: try #require(MACAddress("AA:BB:CC:DD:EE:0F")), interface: "eth0", raw: true, password: [1, 2, 3, 4]))
+        #expect(c.wakeTargets["pi-2"] == .poeRelay(relay: "poe1"))
+        #expect(c.wakeTargets["pi-3"] == .gpioPulse(line: "GPIO5", pulse: .milliseconds(300), drive: .openDrain))
+        let sim = try BoardCatalog.load("sim")
+        try c.check(against: sim, node: "n1")
+        #expect(throws: ConfigError.doesNotFit("wake_targets.pi-3: a node cannot wake itself")) { try c.check(against: sim, node: "pi-3") }
+    }
+
+    @Test(arguments: [
+        ("wake: {method: wol}", "wol needs wake.interface"),
+        ("wake: {method: wol, interface: eth0, via: n0}", "via is for poe-relay"),
+        ("wake: {method: teleport}", "not one of"),
+        ("wake_targets: {ws: {method: wol, mac: nope}}", "'nope' is not a MAC address"),
+        ("wake_targets: {ws: {method: wol, mac: 'aa:bb:cc:dd:ee:ff', password: abc}}", "SecureOn password"),
+        ("wake_targets: {ws: {method: wol, mac: 'aa:bb:cc:dd:ee:ff', raw: true}}", "a raw frame needs interface"),
+        ("wake_targets: {Bad_Name: {method: poe-relay, relay: poe1}}", "is not a node name"),
+        ("wake_targets: {p: {method: gpio-pulse, line: GPIO5, pulse_ms: 5}}", "outside 10...10000"),
+        ("wake_targets: {p: {method: poe-relay}}", "relay"),
+        ("node: a\nwake_targets: {a: {method: poe-relay, relay: poe1}}", "cannot wake itself"),
+    ])
+    func wakeErrors(text: String, expected: String) {
+        do {
+            _ = try AgentConfig.parse(text: text, file: "a.yaml")
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.description.contains(expected), "\(error)")
+        }
+    }
+
+    @Test(arguments: [
+        ("wake: {method: wol, interface: eth0}", "wake.method: board sim cannot be woken by wol (it supports: gpio-pulse, poe-relay)"),
+        ("wake_targets: {p: {method: poe-relay, relay: poe9}}", "wake_targets.p.relay: board sim has no relay 'poe9' (it has: poe1)"),
+        ("wake_targets: {p: {method: gpio-pulse, line: GPIO99}}", "wake_targets.p.line: 'GPIO99' is not a line of board sim"),
+        ("wake_targets: {p: {method: gpio-pulse, line: GPIO22}}", "wake_targets.p.line: GPIO22 is already relay poe1"),
+        ("wake_targets: {p: {method: gpio-pulse, line: GPIO5}, q: {method: gpio-pulse, line: GPIO5}}", "wake_targets.q.line: GPIO5 is already the wake line for p"),
+    ])
+    func wakeDoesNotFitTheBoard(text: String, expected: String) throws {
+        let c = try AgentConfig.parse(text: text, file: "a.yaml")
+        #expect(throws: ConfigError.doesNotFit(expected)) { try c.check(against: try BoardCatalog.load("sim"), node: "n1") }
     }
 
     @Test func emptyFileMeansDefaults() throws {

@@ -183,3 +183,27 @@ import NexusSimulation
         #expect(run([(0, true), (1500, false)], until: 2000, settings: s) == [.long])
     }
 }
+
+@Suite struct WakeLineTests {
+    @Test func pulsesLowThenReleasesAndRefusesOverlap() throws {
+        let clock = ManualClock()
+        let chip = SimulatedGPIOChip(lineNames: ["GPIO5"], clock: clock)
+        let line = try chip.requestOutput(.name("GPIO5"), consumer: "t", initial: true, drive: .openDrain, crashLevel: true)
+        let w = WakeLine(target: "pi-2", line: line, pulse: .milliseconds(200))
+        #expect(chip.level("GPIO5") == true)
+        let until = try w.start(now: clock.now)
+        #expect(until == clock.now + .milliseconds(200))
+        #expect(chip.level("GPIO5") == false)
+        clock.advance(.milliseconds(50))
+        #expect(throws: WakeLineError.busy(target: "pi-2", remaining: .milliseconds(150))) { _ = try w.start(now: clock.now) }
+        clock.advance(.milliseconds(150))
+        try w.release()
+        #expect(chip.level("GPIO5") == true)
+        #expect(w.pulsingUntil == nil)
+        // One low stretch of exactly the pulse, between two highs.
+        let h = chip.history("GPIO5").map(\.level)
+        #expect(h == [true, false, true])
+        _ = try w.start(now: clock.now)
+        #expect(chip.level("GPIO5") == false)
+    }
+}

@@ -3,9 +3,8 @@ public import NexusWire
 public import NexusHardware
 
 /// The agent's rules as a state machine: inputs in, actions out, no I/O and no clock of
-/// its own, so every rule is testable with a manual clock. Sleep, drain and wake arrive
-/// with the wake/sleep work; this core covers health, the operator's button and the
-/// forced power-off of a very long press.
+/// its own, so every rule is testable with a manual clock: health, the operator's button,
+/// identify, and the sleep path (draining, the go-ahead or its timeout, power-off).
 public struct AgentCore: Sendable {
     public enum State: String, Sendable {
         case awake, draining, sleeping, fault
@@ -19,6 +18,8 @@ public struct AgentCore: Sendable {
         /// A verified `sleep` command: the first starts draining, one while draining is the
         /// coordinator's go-ahead.
         case sleepCommand(String)
+        /// The power-off path failed: the node is still up, so it must not claim to sleep.
+        case powerOffFailed(String)
         case tick
     }
 
@@ -115,6 +116,13 @@ public struct AgentCore: Sendable {
                                           : startDraining(reason: "sleep command \(id)", now: now)
         case .identify(let d):
             identifyUntil = now + d
+            actions += leds(now: now)
+        case .powerOffFailed(let why):
+            guard state == .sleeping else { break }
+            state = faults.isEmpty ? .awake : .fault
+            actions.append(.log(.error, "power-off failed; staying up as \(state.rawValue): \(why)"))
+            actions.append(.event("power-off-failed", [.init("error", why)]))
+            actions.append(.statusChanged(state))
             actions += leds(now: now)
         case .tick:
             if let until = drainUntil, now >= until {

@@ -16,8 +16,13 @@ public final class AgentRunner {
     public private(set) var samplesTaken = 0
     /// Stop after this many samples (tests and one-off measurements); nil runs until a signal.
     public var sampleLimit: Int?
-    /// argv of the power-off path, run directly (no shell). nil: power-off is refused.
-    public var powerOffCommand: [String]?
+    /// How the node powers off when it sleeps. nil: power-off is refused.
+    public var powerOff: PowerOffPath?
+    /// How this node is woken (its Wake-on-LAN arming is checked) and whom it wakes.
+    public var wake = NodeWake()
+    public var wakeTargets: [String: WakeTarget] = [:]
+    private var wakeTimers: [String: EventLoop.Timer] = [:]
+    private var wolTimer: EventLoop.Timer?
     private var loop: EventLoop?
     private var buttonWatch: Int?
     /// The MQTT feed, when a broker is configured.
@@ -83,7 +88,17 @@ public final class AgentRunner {
             let mqttTimer = try loop.makeTimer { [unowned self] in client.tick(now: self.clock.now) }
             mqttTimer.arm(after: .seconds(1), every: .seconds(1))
             self.mqttTimer = mqttTimer
+            feed.wake = wake
+            feed.wakeTargets = Array(wakeTargets.keys)
             feed.start(now: clock.now)
+        }
+        checkPowerOffPath()
+        if wake.method == .wol {
+            checkWakeOnLAN()
+            // NICs lose their arming at boot or on a driver reload: keep looking.
+            let t = try loop.makeTimer { [unowned self] in self.checkWakeOnLAN() }
+            t.arm(after: .seconds(60), every: .seconds(60))
+            wolTimer = t
         }
 
         apply(core.initialActions())
@@ -191,50 +206,202 @@ public final class AgentRunner {
                 return
             }
             result("ok", "rebooting")
-            devices.shutdownOutputs()
+            outputsToSafeState()
             if case .failure(let e) = Command.run(argv, timeout: .seconds(30)) {
                 logger.error("reboot command could not start", ["error": e.description])
             }
         case .wake(let target):
-            result("unsupported", "waking \(target) arrives with the wake/sleep work")
+            let (outcome, detail) = wake(target)
+            result(outcome, detail)
         }
     }
 
-    /// A cycle's second half: power back once the minimum off-time has passed.
-    func scheduleRestore(_ relay: Relay) {
-        guard let loop else { return }
+    /// Carries out a `wake` for another node with the method the config gives for it.
+    /// Returns the command's outcome; the `wake` events say what happened on the wire.
+    func wake(_ target: String) -> (String, String) {
+        func failed(_ method: String, _ detail: String) -> (String, String) {
+            logger.warning("wake failed", ["target": target, "method": method, "error": detail])
+            feed?.event("wake", [.init("target", target), .init("method", method), .init("outcome", "failed"), .init("detail", detail)])
+            return ("failed", detail)
+        }
+        func started(_ method: String, _ outcome: String, _ detail: String) -> (String, String) {
+            logger.notice("waking node", ["target": target, "method": method, "detail": detail])
+            feed?.event("wake", [.init("target", target), .init("method", method), .init("outcome", outcome), .init("detail", detail)])
+            return ("ok", detail)
+        }
+        guard let how = wakeTargets[target] else {
+            let known = wakeTargets.keys.sorted()
+            return failed("none", "unknown target node '\(target)': this agent wakes "
+                + (known.isEmpty ? "no nodes (wake_targets is empty)" : known.joined(separator: ", ")))
+        }
+        let now = clock.now
+        switch how {
+        case .wol(let mac, let interface, let raw, let password):
+            let packet = WakeOnLAN.magicPacket(mac, password: password)
+            do throws(HardwareError) {
+                if raw, let interface {
+                    try WakeOnLAN.sendRaw(packet, to: mac, interface: interface)
+                    return started("wol", "sent", "magic packet for \(mac) sent as a raw 0x0842 frame on \(interface)")
+                }
+                try WakeOnLAN.sendUDP(packet, interface: interface)
+                return started("wol", "sent", "magic packet for \(mac) sent by UDP broadcast to port 9"
+                    + (interface.map { " on \($0)" } ?? ""))
+            } catch {
+                return failed("wol", error.description)
+            }
+        case .poeRelay(let name):
+            guard let relay = devices.relay(name) else {
+                return failed("poe-relay", "relay \(name) is not available (GPIO: \(devices.gpioFault ?? "not open"))")
+            }
+            do throws(RelayError) {
+                if relay.powered {
+                    try relay.cut(now: now)
+                    feed?.event("relay", [.init("channel", name), .init("powered", "false")])
+                }
+            } catch {
+                return failed("poe-relay", error.description)
+            }
+            let wait = scheduleRestore(relay) { [unowned self] ok in
+                self.feed?.event("wake", [.init("target", target), .init("method", "poe-relay"),
+                                          .init("outcome", ok ? "powered" : "failed"),
+                                          .init("detail", ok ? "relay \(name) on again" : "relay \(name) could not be switched on")])
+            }
+            return started("poe-relay", "cycling", "relay \(name) off; on again in \(wait.milliseconds) ms")
+        case .gpioPulse:
+            guard let line = devices.wakeLines[target] else {
+                return failed("gpio-pulse", "the wake line for \(target) is not available (GPIO: \(devices.gpioFault ?? "not open"))")
+            }
+            let until: Instant
+            do throws(WakeLineError) { until = try line.start(now: now) } catch { return failed("gpio-pulse", error.description) }
+            guard let loop, let timer = try? loop.makeTimer({ [unowned self] in
+                var outcome = "pulsed", detail = "\(line.lineName) released after \(line.pulse.milliseconds) ms"
+                do { try line.release() } catch { outcome = "failed"; detail = "could not release \(line.lineName): \(error)" }
+                self.feed?.event("wake", [.init("target", target), .init("method", "gpio-pulse"),
+                                          .init("outcome", outcome), .init("detail", detail)])
+                self.wakeTimers[target] = nil
+            }) else {
+                try? line.release()
+                return failed("gpio-pulse", "no timer for the pulse's end; line released")
+            }
+            timer.arm(after: until.since(now))
+            wakeTimers[target] = timer
+            return started("gpio-pulse", "pulling", "\(line.lineName) held low for \(line.pulse.milliseconds) ms")
+        }
+    }
+
+    /// Reads the NIC's Wake-on-LAN arming and puts it, with a warning when it will not
+    /// wake the node, into the status.
+    func checkWakeOnLAN() {
+        guard wake.method == .wol, let interface = wake.interface else { return }
+        var armed: Bool?
+        var warnings: [String] = []
+        do throws(HardwareError) {
+            let state = try WakeOnLAN.armedState(interface: interface)
+            armed = state.magicArmed
+            if !state.magicSupported {
+                warnings.append("\(interface) cannot wake on a magic packet: this node declares wol but its NIC does not support it")
+            } else if !state.magicArmed {
+                warnings.append("Wake-on-LAN is not armed on \(interface): a magic packet will not wake this node (ethtool -s \(interface) wol g, or a .link file: docs/wake.md)")
+            }
+        } catch {
+            warnings.append("cannot tell whether Wake-on-LAN is armed on \(interface): \(error)")
+        }
+        if armed != lastWolArmed || warnings != lastWakeWarnings {
+            if warnings.isEmpty {
+                logger.info("Wake-on-LAN armed", ["interface": interface])
+            } else {
+                for w in warnings { logger.warning(w) }
+            }
+            lastWolArmed = armed
+            lastWakeWarnings = warnings
+        }
+        feed?.setWakeState(armed: armed, warnings: warnings)
+    }
+    private var lastWolArmed: Bool?
+    private var lastWakeWarnings: [String]?
+
+    /// Says at start whether the power-off path will work, rather than at the moment it is needed.
+    func checkPowerOffPath() {
+        switch powerOff {
+        case nil:
+            logger.warning("no power-off path configured: sleep requests will drain but not power off")
+        case .command(let argv)?:
+            logger.info("power-off path", ["command": argv.joined(separator: " ")])
+        case .logind?:
+            do throws(HardwareError) {
+                let answer = try Logind.canPowerOff()
+                if answer == "yes" {
+                    logger.info("power-off path", ["via": "systemd-logind", "CanPowerOff": answer])
+                } else {
+                    logger.warning("systemd-logind will not power off for this user", ["CanPowerOff": answer,
+                        "hint": "install the polkit rule in docs/wake.md, or set power_off: command"])
+                }
+            } catch {
+                logger.warning("systemd-logind is not reachable; power-off will fail until it is", ["error": error.description])
+            }
+        }
+    }
+
+    /// A cycle's second half: power back once the minimum off-time since the cut has
+    /// passed. Returns how long that is from now.
+    @discardableResult
+    func scheduleRestore(_ relay: Relay, then done: @escaping (Bool) -> Void = { _ in }) -> Duration {
         let name = relay.name
-        guard let timer = try? loop.makeTimer({ [unowned self] in
+        let now = clock.now
+        let wait = max(.zero, relay.settings.minimumOffTime - (relay.lastCut.map { now.since($0) } ?? .zero))
+        guard let loop, let timer = try? loop.makeTimer({ [unowned self] in
             do {
                 try relay.restore(now: self.clock.now)
                 self.feed?.event("relay", [.init("channel", name), .init("powered", "true")])
+                done(true)
             } catch {
                 self.logger.error("relay restore failed", ["relay": name, "error": "\(error)"])
+                done(false)
             }
             self.relayTimers[name] = nil
-        }) else { return }
-        timer.arm(after: relay.settings.minimumOffTime)
+        }) else { return wait }
+        // A timer armed for zero would never fire.
+        timer.arm(after: max(wait, .milliseconds(1)))
         relayTimers[name] = timer
+        return wait
     }
 
     /// Outputs to their safe state first (the node is going down), then the configured
-    /// command. The agent keeps running: the system's shutdown will stop it.
+    /// path. The agent keeps running: the system's shutdown will stop it. If the path
+    /// fails, the core returns to awake and says why.
     func powerOff(reason: String) {
-        guard let argv = powerOffCommand, !argv.isEmpty else {
-            logger.warning("power-off requested but no power_off_command is configured", ["reason": reason])
-            return
+        var failure: String?
+        switch powerOff {
+        case nil:
+            failure = "no power-off path is configured"
+        case .logind?:
+            logger.notice("powering off", ["reason": reason, "via": "systemd-logind PowerOff"])
+            outputsToSafeState()
+            do throws(HardwareError) { try Logind.powerOff() } catch { failure = error.description }
+        case .command(let argv)?:
+            logger.notice("powering off", ["reason": reason, "command": argv.joined(separator: " ")])
+            outputsToSafeState()
+            switch Command.run(argv, timeout: .seconds(30)) {
+            case .success(.exited(0)), .success(.running):
+                break
+            case .success(let outcome):
+                failure = "\(argv.joined(separator: " ")): \(outcome)"
+            case .failure(let e):
+                failure = "\(argv.joined(separator: " ")) could not start: \(e.description)"
+            }
         }
-        logger.notice("powering off", ["reason": reason, "command": argv.joined(separator: " ")])
-        devices.shutdownOutputs()
+        if let failure {
+            // Still running: LEDs, relays, wake lines and the button come back, and the
+            // node stays in service.
+            if devices.gpioChip == nil, devices.reopen() { watchButton() }
+            apply(core.handle(.powerOffFailed(failure), now: clock.now))
+        }
+    }
+
+    /// The button's descriptor leaves the poll set before its line is released.
+    func outputsToSafeState() {
         if let w = buttonWatch { loop?.unwatch(w); buttonWatch = nil }
-        switch Command.run(argv, timeout: .seconds(30)) {
-        case .success(.exited(0)), .success(.running):
-            break
-        case .success(let outcome):
-            logger.error("power-off command failed", ["command": argv.joined(separator: " "), "outcome": "\(outcome)"])
-        case .failure(let e):
-            logger.error("power-off command could not start", ["error": e.description])
-        }
+        devices.shutdownOutputs()
     }
 
     /// Steps every LED and re-arms the one-shot timer for the earliest next change.

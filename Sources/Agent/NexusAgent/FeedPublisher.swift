@@ -15,6 +15,11 @@ public final class FeedPublisher {
     private var eventSeq: Int64 = 0
     private let macs: [String]
     private let logger: Logger
+    /// How this node is woken, and whom it wakes (status).
+    public var wake = NodeWake()
+    public var wakeTargets: [String] = []
+    public private(set) var wolArmed: Bool?
+    public private(set) var warnings: [String] = []
     /// Home Assistant discovery prefix, when discovery is on.
     public var homeAssistantPrefix: String?
     private var discoveredTemperatures: [String] = []
@@ -55,11 +60,26 @@ public final class FeedPublisher {
         publishStatus()
     }
 
+    /// Wake-on-LAN arming and warnings changed: republish the status if they differ.
+    public func setWakeState(armed: Bool?, warnings: [String]) {
+        guard armed != wolArmed || warnings != self.warnings else { return }
+        wolArmed = armed
+        self.warnings = warnings
+        publishStatus()
+    }
+
     func statusPayload(online: Bool) -> StatusPayload {
-        StatusPayload(node: node, online: online, state: online ? state : "offline", version: version, board: board.name,
-                      sensors: board.sensors.map(\.name), relays: board.relays.map(\.settings.name),
-                      leds: board.leds.map(\.name), wake: board.power.wake.map(\.rawValue), macs: macs,
-                      timestampMs: SystemClock.wallMilliseconds)
+        var p = StatusPayload(node: node, online: online, state: online ? state : "offline", version: version, board: board.name,
+                              sensors: board.sensors.map(\.name), relays: board.relays.map(\.settings.name),
+                              leds: board.leds.map(\.name), wake: board.power.wake.map(\.rawValue), macs: macs,
+                              timestampMs: SystemClock.wallMilliseconds)
+        p.wakeMethod = wake.method.rawValue
+        p.wakeInterface = wake.interface
+        p.wakeVia = wake.via
+        p.wolArmed = wolArmed
+        p.wakes = wakeTargets.sorted()
+        p.warnings = warnings
+        return p
     }
 
     public func publishStatus() {

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 
 int nexus_send_udp_broadcast(const char *interface, uint16_t port, const uint8_t *payload, size_t length) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -68,5 +70,25 @@ int nexus_send_ethernet(const char *interface, const uint8_t destination[6], uin
     memcpy(to.sll_addr, destination, 6);
     r = sendto(fd, frame, length + 14, 0, (struct sockaddr *)&to, sizeof to) < 0 ? -errno : 0;
     close(fd);
+    return r;
+}
+
+int nexus_wol_get(const char *interface, uint32_t *supported, uint32_t *armed) {
+    if (!interface || strlen(interface) >= IFNAMSIZ) return -ENODEV;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct ethtool_wolinfo wol;
+    memset(&wol, 0, sizeof wol);
+    wol.cmd = ETHTOOL_GWOL;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, interface, IFNAMSIZ - 1);
+    ifr.ifr_data = (char *)&wol;
+    int r = ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+    close(fd);
+    if (r == 0) {
+        *supported = wol.supported;
+        *armed = wol.wolopts;
+    }
     return r;
 }

@@ -12,9 +12,13 @@ public struct AgentConfig: Equatable, Sendable {
     /// A sensors.conf for libsensors (labels, computed values); none by default.
     public var sensorsConfig: String?
     public var logLevel: Logger.Level = .info
-    /// How the node powers itself off (a very long button press today): argv, run
-    /// directly without a shell. The agent's user needs permission (docs/configuration.md).
-    public var powerOffCommand: [String] = ["systemctl", "poweroff"]
+    /// How the node powers itself off when it sleeps: logind over D-Bus by default, or an
+    /// argv run directly without a shell. The agent's user needs permission (docs/wake.md).
+    public var powerOff: PowerOffPath = .logind
+    /// How this node is woken; published in its status.
+    public var wake = NodeWake()
+    /// Nodes this agent wakes on a `wake` command.
+    public var wakeTargets: [String: WakeTarget] = [:]
     /// How long the agent stays `draining` after a sleep request before it sleeps without
     /// the coordinator's go-ahead.
     public var drainTimeout: Duration = .seconds(300)
@@ -70,13 +74,19 @@ public struct AgentConfig: Equatable, Sendable {
             }
             c.sensorsConfig = try o.string("sensors_config")
             if let d = try o.integer("drain_timeout_s", in: 1...86_400) { c.drainTimeout = .seconds(d) }
+            let path = try o.choice("power_off", [("logind", "logind"), ("command", "command")])
             if o.has("power_off_command") {
                 let argv = try o.strings("power_off_command")
                 guard let first = argv.first, !first.isEmpty else {
                     throw o.error("power_off_command", "must name a program, e.g. [systemctl, poweroff]")
                 }
-                c.powerOffCommand = argv
+                if path == "logind" { throw o.error("power_off_command", "is used with power_off: command, not logind") }
+                c.powerOff = .command(argv)
+            } else if path == "command" {
+                c.powerOff = .command(["systemctl", "poweroff"])
             }
+            if let w = try o.object("wake") { c.wake = try parseWake(w) }
+            if let t = try o.object("wake_targets") { c.wakeTargets = try parseWakeTargets(t, node: c.node) }
             if let m = try o.object("mqtt") {
                 var mc = MQTTConfig(broker: try m.requiredString("broker"))
                 guard mc.broker.hasPrefix("mqtt://") || mc.broker.hasPrefix("mqtts://") else {

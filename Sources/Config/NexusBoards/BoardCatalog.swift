@@ -26,6 +26,8 @@ public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     case unreadable(path: String, what: String, HardwareError)
     case invalid(YAMLError)
     case unknownBoard(String, known: [String])
+    /// The config asks for something the board's wiring does not have.
+    case doesNotFit(String)
 
     public var description: String {
         switch self {
@@ -33,6 +35,7 @@ public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalid(let e): e.description
         case .unknownBoard(let n, let known):
             "unknown board '\(n)': built-in boards are \(known.joined(separator: ", ")); or give a path to a board file"
+        case .doesNotFit(let m): m
         }
     }
 

@@ -13,6 +13,8 @@ public final class NodeDevices {
     public private(set) var leds: [Led] = []
     public private(set) var relays: [Relay] = []
     public private(set) var button: (line: any GPIOInputLine, classifier: ButtonClassifier)?
+    /// Outputs wired to neighbours' wake inputs, by target node.
+    public private(set) var wakeLines: [String: WakeLine] = [:]
     private let logger: Logger
 
     public struct Options: Sendable {
@@ -23,6 +25,8 @@ public final class NodeDevices {
         public var consumer = "nexus-agent"
         /// Keep running without GPIO when the chip is missing (the agent loop).
         public var gpioOptional = false
+        /// The config's wake targets; gpio-pulse ones get their output line.
+        public var wakeTargets: [String: WakeTarget] = [:]
         public init() {}
     }
 
@@ -111,6 +115,14 @@ public final class NodeDevices {
                                                       drive: .pushPull, crashLevel: dark)
                     leds.append(Led(name: l.name, line: line, activeLow: l.activeLow, timings: board.ledTimings, now: clock.now))
                 }
+                for (target, how) in options.wakeTargets.sorted(by: { $0.key < $1.key }) {
+                    guard case .gpioPulse(let name, let pulse, let drive) = how else { continue }
+                    // Released (high) from the first moment: a neighbour must not see a pulse
+                    // because this agent started or died.
+                    let line = try chip.requestOutput(.name(name), consumer: options.consumer, initial: true,
+                                                      drive: drive, crashLevel: true)
+                    wakeLines[target] = WakeLine(target: target, line: line, pulse: pulse)
+                }
             }
             if options.button, let b = board.button {
                 let line = try chip.requestInput(b.line, consumer: options.consumer, bias: b.bias, edge: .both)
@@ -125,7 +137,8 @@ public final class NodeDevices {
         gpioFault = nil
         logger.info("devices ready", ["board": board.name, "gpio.chip": chip.label,
                                       "relays": "\(relays.count)", "leds": "\(leds.count)",
-                                      "button": button == nil ? "no" : "yes", "meters": "\(meters.count)"])
+                                      "button": button == nil ? "no" : "yes", "meters": "\(meters.count)",
+                                      "wake_lines": "\(wakeLines.count)"])
     }
 
     /// Tries the GPIO chip again after it was missing; true when it is now open.
@@ -137,6 +150,18 @@ public final class NodeDevices {
             return true
         } catch {
             gpioFault = error.description
+            return false
+        }
+    }
+
+    /// Opens the outputs again after `shutdownOutputs` (a power-off that did not happen).
+    public func reopen() -> Bool {
+        do {
+            try openGPIO()
+            return true
+        } catch {
+            gpioFault = error.description
+            logger.error("GPIO could not be reopened", ["error": error.description])
             return false
         }
     }
@@ -159,8 +184,14 @@ public final class NodeDevices {
             }
         }
         for l in leds { try? l.turnOff() }
+        for w in wakeLines.values {
+            do { try w.release() } catch {
+                logger.error("could not release wake line", ["target": w.target, "error": "\(error)"])
+            }
+        }
         relays.removeAll()
         leds.removeAll()
+        wakeLines.removeAll()
         button = nil
         gpioChip = nil
     }

@@ -79,6 +79,7 @@ func makeSetup(_ args: ParsedArguments, spec: CommandSpec, loggerLabel: String =
         }
         node = n
     }
+    do { try config.check(against: board, node: node) } catch { throw .config(error) }
     return Setup(config: config, board: board, node: node, logger: Logger(label: loggerLabel, minimum: config.logLevel))
 }
 

@@ -25,8 +25,9 @@ let runSpec = CommandSpec(
     ],
     discussion: """
     A missing I2C bus, sensor or GPIO chip is reported as a fault in every sample and
-    retried; the agent keeps running. A very long button press powers the node off
-    through power_off_command (docs/configuration.md).
+    retried; the agent keeps running. A sleep command or a long button press drains, then
+    powers the node off through systemd-logind (or power_off_command); a very long press
+    powers off at once (docs/wake.md).
     Outputs start in their safe state (relays powered, LEDs dark) and return to it on
     SIGTERM/SIGINT; if the agent dies of a fatal signal a crash guard writes the same
     levels; if it is killed outright the kernel releases the lines (see docs/gpio.md for
@@ -49,6 +50,7 @@ func runCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
     var options = NodeDevices.Options()
     options.gpioOptional = true
     options.sensorsConfig = args.value("sensors-config") ?? setup.config.sensorsConfig
+    options.wakeTargets = setup.config.wakeTargets
     let clock = SystemClock()
     let devices = try open(setup, options, clock)
     let sampler = Sampler(devices: devices, node: setup.node, logger: setup.logger)
@@ -59,7 +61,9 @@ func runCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
         if printSamples { writeLine(s.jsonText(pretty: false)) }
     }
     runner.sampleLimit = limit
-    runner.powerOffCommand = setup.config.powerOffCommand
+    runner.powerOff = setup.config.powerOff
+    runner.wake = setup.config.wake
+    runner.wakeTargets = setup.config.wakeTargets
     runner.feed = feed
     runner.rebootCommand = setup.config.rebootCommand
     if feed != nil { runner.commands = try makeCommandHandler(args, setup: setup) }

@@ -34,7 +34,6 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
         case EPERM: "EPERM"
         case ENODEV: "ENODEV"
         case ENXIO: "ENXIO"
-        case ENODEV: "ENODEV"
         case EINVAL: "EINVAL"
         case EINTR: "EINTR"
         case EAGAIN: "EAGAIN"

@@ -9,7 +9,8 @@ public struct HardwareError: Error, Equatable, Sendable, CustomStringConvertible
         case readEvent = "read edge event"
         case sensorsInit = "initialise libsensors", sensorsRead = "read sensor"
         case read, poll, timer = "arm timer", signal = "block signals"
-        case send = "send"
+        case send = "send", wakeOnLANState = "read Wake-on-LAN state (ETHTOOL_GWOL)"
+        case powerOff = "power off"
     }
 
     public var operation: Operation

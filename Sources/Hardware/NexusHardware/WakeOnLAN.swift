@@ -67,4 +67,25 @@ public enum WakeOnLAN {
                                         ? "raw Ethernet frames need CAP_NET_RAW (AmbientCapabilities=CAP_NET_RAW in the unit, or use UDP without --raw)" : nil)
         }
     }
+
+    /// Whether the NIC will wake on a magic packet, read with ETHTOOL_GWOL.
+    public struct ArmedState: Equatable, Sendable {
+        public var magicSupported: Bool
+        public var magicArmed: Bool
+    }
+
+    static let wakeMagic: UInt32 = 1 << 5
+
+    public static func armedState(interface: String) throws(HardwareError) -> ArmedState {
+        var supported: UInt32 = 0, armed: UInt32 = 0
+        let r = nexus_wol_get(interface, &supported, &armed)
+        guard r == 0 else {
+            let e = Errno(rawValue: -r)
+            throw HardwareError(.wakeOnLANState, device: interface, errno: e,
+                                hint: e == .noDevice ? "no network interface named \(interface)" :
+                                      e == .notPermitted ? "the kernel allows this only with CAP_NET_ADMIN" :
+                                      e == .notSupported ? "the driver does not do Wake-on-LAN" : nil)
+        }
+        return ArmedState(magicSupported: supported & wakeMagic != 0, magicArmed: armed & wakeMagic != 0)
+    }
 }

@@ -24,6 +24,17 @@ public struct StatusPayload: Equatable, Sendable {
     public var wake: [String]
     public var macs: [String]
     public var timestampMs: Int64
+    /// How this node is woken: wol, poe-relay, gpio-pulse or none.
+    public var wakeMethod = "none"
+    /// wol: the interface that must stay armed; poe-relay and gpio-pulse: the neighbour.
+    public var wakeInterface: String?
+    public var wakeVia: String?
+    /// wol: whether the NIC has magic-packet wake armed (ETHTOOL_GWOL); nil when unknown.
+    public var wolArmed: Bool?
+    /// Nodes this agent can wake on a `wake` command.
+    public var wakes: [String] = []
+    /// Conditions an operator should fix, such as Wake-on-LAN disarmed.
+    public var warnings: [String] = []
 
     public init(node: String, online: Bool, state: String, version: String, board: String, sensors: [String] = [],
                 relays: [String] = [], leds: [String] = [], wake: [String] = [], macs: [String] = [], timestampMs: Int64) {
@@ -54,7 +65,12 @@ public struct StatusPayload: Equatable, Sendable {
                 ("leds", .array(leds.map { .string($0) })),
                 ("wake", .array(wake.map { .string($0) })),
                 ("macs", .array(macs.map { .string($0) })),
+                ("wakes", .array(wakes.map { .string($0) })),
             ])),
+            ("wake", .object([("method", .string(wakeMethod))]
+                + (wakeInterface.map { [("interface", .string($0)), ("armed", wolArmed.map { .bool($0) } ?? .null)] } ?? [])
+                + (wakeVia.map { [("via", .string($0))] } ?? []))),
+            ("warnings", .array(warnings.map { .string($0) })),
             ("timestamp_ms", .int(timestampMs)),
         ])
     }
