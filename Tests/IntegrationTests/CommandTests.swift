@@ -4,32 +4,22 @@ import Testing
 /// Signed commands over a real broker: only verified ones act; every rejection is
 /// answered on the event topic and the agent keeps running.
 @Suite(.serialized) struct CommandTests {
-    let dir: URL
+    let keys: Signer
+    var dir: URL { keys.dir }
 
     init() throws {
-        dir = try temporaryDirectory("keys")
-        for name in ["coordinator", "rogue"] {
-            try run("/usr/bin/openssl", ["genpkey", "-algorithm", "ed25519", "-out", path("\(name).pem")])
-            try run("/usr/bin/openssl", ["pkey", "-in", path("\(name).pem"), "-pubout", "-out", path("\(name).pub")])
-        }
+        keys = try Signer(keys: ["coordinator", "rogue"])
     }
 
-    func path(_ n: String) -> String { dir.appendingPathComponent(n).path }
-
-    func run(_ exe: String, _ args: [String]) throws {
-        let r = try AgentBinary.run(exe, args)
-        #expect(r.status == 0, "\(exe) \(args): \(r.stderr)")
-    }
+    func path(_ n: String) -> String { keys.path(n) }
 
     func sign(_ verb: String, node: String = "cmd-1", payload: String = "{}", key: String = "coordinator",
               extra: [String] = []) throws -> String {
-        let r = try AgentBinary.agent(["sign", "--key", path("\(key).pem"), "--node", node, "--verb", verb, "--payload", payload] + extra)
-        #expect(r.status == 0, "\(r.stderr)")
-        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try keys.sign(verb, node: node, payload: payload, key: key, extra: extra)
     }
 
     func publish(_ broker: Broker, _ topic: String, _ message: String) throws {
-        try run("/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", "\(broker.port)", "-q", "1", "-t", topic, "-m", message])
+        try keys.publish(port: broker.port, topic, message)
     }
 
     func events(_ c: LineCollector) throws -> [[String: Any]] { try c.lines.map { try payload($0) } }

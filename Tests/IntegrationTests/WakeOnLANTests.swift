@@ -30,7 +30,7 @@ import Testing
     }
 
     /// Runs `command` in namespace A while tcpdump captures on B's end; returns the frames.
-    func capture(_ command: String, filter: String) throws -> [[UInt8]] {
+    func capture(_ command: String, filter: String, settle: useconds_t = 500_000) throws -> [[UInt8]] {
         let pcap = FileManager.default.temporaryDirectory.appendingPathComponent("wol-\(UUID().uuidString).pcap")
         defer { try? FileManager.default.removeItem(at: pcap) }
         let dump = try LineCollector("/usr/sbin/ip", ["netns", "exec", b, "tcpdump", "-i", "wolb0", "-U", "-n", "-w", pcap.path, filter])
@@ -38,7 +38,7 @@ import Testing
         #expect(dump.wait(timeout: 10) { _ in dump.stderr.contains("listening on") }, "\(dump.stderr)")
         let r = try sh("ip netns exec \(a) \(command)")
         #expect(r.status == 0, "\(command): \(r.stdout) \(r.stderr)")
-        usleep(500_000)
+        usleep(settle)
         dump.stop(SIGINT)
         return try frames(Array(try Data(contentsOf: pcap)))
     }
@@ -111,6 +111,64 @@ import Testing
             let err = (try? String(contentsOfFile: "/tmp/nx-wol-err", encoding: .utf8)) ?? ""
             #expect(err.contains("CAP_NET_RAW"), "\(err)")
             #expect(frames.isEmpty)
+        }
+    }
+
+    /// The agent, its broker and the coordinator's publisher all inside namespace A: a
+    /// signed `wake` for a wol target leaves as the same bytes `nexus-agent wake` sends,
+    /// and the status reports whether this node's own NIC is armed (a veth cannot be).
+    @Test func agentWakesAWolTargetOverTheFeed() throws {
+        try withNamespaces {
+            let keys = try Signer()
+            defer { keys.remove() }
+            let port = 18830
+            let conf = keys.dir.appendingPathComponent("mosquitto.conf")
+            try "listener \(port) 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\n".write(to: conf, atomically: true, encoding: .utf8)
+            let broker = try LineCollector("/usr/sbin/ip", ["netns", "exec", a, "/usr/sbin/mosquitto", "-c", conf.path])
+            defer { broker.stop(SIGKILL) }
+            let cfg = keys.dir.appendingPathComponent("agent.yaml")
+            try """
+                node: waker
+                board: sim-pc
+                sample_interval_s: 0.5
+                wake: {method: wol, interface: wola0}
+                wake_targets:
+                  ws-1: {method: wol, mac: "\(mac)", interface: wola0}
+                  ws-2: {method: wol, mac: "\(mac)", interface: wola0, raw: true, password: 1.2.3.4}
+                """.write(to: cfg, atomically: true, encoding: .utf8)
+            usleep(300_000)
+            let agent = try LineCollector("/usr/sbin/ip", ["netns", "exec", a, AgentBinary.path, "run", "--config", cfg.path,
+                                                           "--broker", "mqtt://127.0.0.1:\(port)",
+                                                           "--command-key", "coordinator=\(keys.path("coordinator.pub"))"])
+            defer { agent.stop() }
+            #expect(agent.wait(timeout: 15) { _ in agent.stderr.contains("MQTT connected") }, "\(agent.stderr)")
+            #expect(agent.stderr.contains("cannot tell whether Wake-on-LAN is armed on wola0"), "\(agent.stderr)")
+
+            let status = try sh("ip netns exec \(a) mosquitto_sub -h 127.0.0.1 -p \(port) -t nexusgrid/v1/waker/status -C 1")
+            let s = try json(status.stdout)
+            let own = try #require(s["wake"] as? [String: Any])
+            #expect(own["method"] as? String == "wol")
+            #expect(own["interface"] as? String == "wola0")
+            #expect(own["armed"] is NSNull, "\(own)")
+            let warnings = s["warnings"] as? [String] ?? []
+            #expect(warnings.count == 1 && warnings[0].contains("the driver does not do Wake-on-LAN"), "\(warnings)")
+
+            func wake(_ target: String, _ id: String, filter: String) throws -> [[UInt8]] {
+                let msg = keys.dir.appendingPathComponent("\(id).json")
+                try keys.sign("wake", node: "waker", payload: "{\"id\":\"\(id)\",\"target\":\"\(target)\"}")
+                    .write(to: msg, atomically: true, encoding: .utf8)
+                return try capture("mosquitto_pub -h 127.0.0.1 -p \(port) -q 1 -t nexusgrid/v1/waker/cmd/wake -f \(msg.path)",
+                                   filter: filter, settle: 1_500_000)
+            }
+            let udp = try wake("ws-1", "w-1", filter: "udp port 9")
+            #expect(udp.count == 1 && Array(udp[0][42...]) == expectedMagic, "\(udp.count) frames; \(agent.stderr)")
+            let raw = try wake("ws-2", "w-2", filter: "ether proto 0x0842")
+            #expect(raw.count == 1 && Array(raw[0][14...]) == expectedMagic + [1, 2, 3, 4], "\(raw.count) frames")
+            #expect(raw.first.map { Array($0[0..<6]) } == macBytes)
+            // An unknown target sends nothing at all.
+            let none = try wake("ws-9", "w-3", filter: "udp port 9 or ether proto 0x0842")
+            #expect(none.isEmpty)
+            #expect(agent.stderr.contains("wake failed target=ws-9"), "\(agent.stderr)")
         }
     }
 }

@@ -38,7 +38,7 @@ import NexusHardware
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let dir = root.appendingPathComponent("boards")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(files.map { String($0.dropLast(5)) } == BoardCatalog.names.sorted())
+        #expect(files.map { String($0.dropLast(5)) }.sorted() == BoardCatalog.names.sorted())
         for f in files {
             var text = try String(contentsOf: dir.appendingPathComponent(f), encoding: .utf8)
             if text.hasSuffix("\n") { text.removeLast() }

@@ -69,6 +69,7 @@ public struct Board: Equatable, Sendable {
         public var idleWatts: Double
         public var maxWatts: Double
         public var haltedWatts: Double
+        public var supplyVolts: Double
         /// Where the SoC starts throttling; the coordinator's thermal headroom.
         public var throttleCelsius: Double
         /// How a halted node of this board can be woken, in order of preference.

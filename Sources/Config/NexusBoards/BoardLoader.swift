@@ -127,6 +127,8 @@ public enum BoardLoader {
         guard max >= idle else { throw p.error("max_w", "must be at least idle_w (\(idle))") }
         let halted = try p.number("halted_w", maximum: 10_000) ?? 0
         guard halted >= 0, halted <= idle else { throw p.error("halted_w", "must be between 0 and idle_w") }
+        // The rail the meters see; the simulated board's model draws its current from it.
+        let supply = try p.number("supply_v", positive: true, maximum: 48) ?? 5.1
         let throttle = try p.number("throttle_c", positive: true, maximum: 200) ?? 80
         var wake: [Board.WakeMethod] = []
         for (i, m) in try p.strings("wake").enumerated() {
@@ -155,7 +157,7 @@ public enum BoardLoader {
 
         return Board(name: name, model: model, simulated: simulated, i2cBus: i2cBus, gpio: layout, leds: leds,
                      ledTimings: timings, relays: relays, button: button, sensors: sensors,
-                     power: Board.PowerFacts(idleWatts: idle, maxWatts: max, haltedWatts: halted, throttleCelsius: throttle,
+                     power: Board.PowerFacts(idleWatts: idle, maxWatts: max, haltedWatts: halted, supplyVolts: supply, throttleCelsius: throttle,
                                              wake: wake, wakeLine: wakeLine, wakePads: wakePads, wakePulse: pulse, wakeLineSharing: sharing))
     }
 

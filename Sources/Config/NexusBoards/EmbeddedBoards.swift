@@ -197,6 +197,39 @@ power:
   wake_pads: J2 power button
   wake_pulse_ms: 200
 """#),
+        ("sim-pc", #"""
+# Simulated x86 workstation (a small-form-factor PC on a 19 V brick): the same drivers
+# over simulated devices, like `sim`, but woken by Wake-on-LAN, which a PC's NIC keeps
+# powered when halted and a Pi's does not. It has a status LED and no relay or button.
+board: sim-pc
+model: Simulated x86 workstation (19 V DC input)
+simulated: true
+i2c:
+  bus: 0
+gpio:
+  chip: nexus-sim-pc
+  line_prefix: GPIO
+  first_line: 0
+  last_line: 7
+leds:
+  - name: status
+    line: GPIO0
+sensors:
+  - name: node
+    label: DC input (19 V)
+    address: 0x40
+    shunt_ohms: 0.01
+    max_current_a: 8.0
+    bus_range_v: 32
+    gain_mv: 320
+power:
+  idle_w: 9
+  max_w: 65
+  halted_w: 1.2
+  supply_v: 19
+  throttle_c: 95
+  wake: [wol]
+"""#),
         ("sim", #"""
 # Simulated node: the same drivers over simulated devices. The INA219 register model's
 # power follows this machine's real CPU load; the GPIO chip is in memory with a Pi's

@@ -48,7 +48,8 @@ public final class NodeDevices {
         let bus = board.i2cBus ?? 0
 
         if board.simulated {
-            let sim = SimulatedNode(parameters: .init(idleWatts: board.power.idleWatts, maxWatts: board.power.maxWatts), proc: proc)
+            let sim = SimulatedNode(parameters: .init(idleWatts: board.power.idleWatts, maxWatts: board.power.maxWatts,
+                                                      supplyVolts: board.power.supplyVolts), proc: proc)
             simulation = sim
             hwmon = sim
             meters = board.sensors.map { s in
