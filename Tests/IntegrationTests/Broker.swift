@@ -22,6 +22,12 @@ final class Broker {
 
     var url: String { "mqtt://127.0.0.1:\(port)" }
 
+    /// Stops or continues the broker process (SIGSTOP/SIGCONT): a broker that holds the
+    /// connection open but answers nothing.
+    func freeze(_ frozen: Bool) {
+        if let p = process { kill(p.processIdentifier, frozen ? SIGSTOP : SIGCONT) }
+    }
+
     /// mosquitto cannot listen on port 0: bind one ourselves, read it back, release it.
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

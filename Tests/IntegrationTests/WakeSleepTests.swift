@@ -174,4 +174,25 @@ import Testing
             #expect(agent.process.isRunning)
         }
     }
+
+    /// Before powering off, the agent waits (3 s at most) for the broker to acknowledge
+    /// `sleeping`; a broker that does not answer delays the power-off, never prevents it.
+    @Test func powerOffWaitsBrieflyForTheBroker() throws {
+        defer { keys.remove() }
+        let broker = try Broker()
+        let marker = keys.dir.appendingPathComponent("powered-off")
+        let cfg = try config("node: sleeper\nboard: sim\nsample_interval_s: 0.5\ndrain_timeout_s: 2\npower_off_command: [/usr/bin/touch, \(marker.path)]\n")
+        let agent = try LineCollector(AgentBinary.path, ["run", "--config", cfg, "--broker", broker.url,
+                                                         "--command-key", "coordinator=\(keys.path("coordinator.pub"))"])
+        defer { agent.stop(); broker.freeze(false) }
+        #expect(agent.wait(timeout: 10) { _ in agent.stderr.contains("MQTT connected") }, "\(agent.stderr)")
+        try keys.publish(port: broker.port, "nexusgrid/v1/sleeper/cmd/sleep", try keys.sign("sleep", node: "sleeper", payload: #"{"id":"s-1"}"#))
+        #expect(agent.wait(timeout: 10) { _ in agent.stderr.contains("draining before sleep") }, "\(agent.stderr)")
+        broker.freeze(true)
+        let frozenAt = Date()
+        #expect(agent.wait(timeout: 15) { _ in FileManager.default.fileExists(atPath: marker.path) }, "\(agent.stderr)")
+        #expect(agent.stderr.contains("powering off before the broker acknowledged the last status and events"), "\(agent.stderr)")
+        // The drain timeout (2 s, counted from the sleep) plus the 3 s wait.
+        #expect(Date().timeIntervalSince(frozenAt) >= 3.5)
+    }
 }

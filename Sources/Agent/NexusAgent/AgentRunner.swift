@@ -370,6 +370,11 @@ public final class AgentRunner {
     /// path. The agent keeps running: the system's shutdown will stop it. If the path
     /// fails, the core returns to awake and says why.
     func powerOff(reason: String) {
+        // `sleeping` and `power-off` must reach the broker before the network goes down.
+        if let client = feed?.client, client.connected, !client.deliverPending(timeout: .seconds(3), clock: clock) {
+            logger.warning("powering off before the broker acknowledged the last status and events",
+                           ["unacknowledged": "\(client.unacknowledged.count)"])
+        }
         var failure: String?
         switch powerOff {
         case nil:

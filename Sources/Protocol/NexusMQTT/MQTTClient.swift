@@ -57,6 +57,8 @@ public final class MQTTClient {
     private let handle: OpaquePointer
     private let logger: Logger
     private var subscriptions: [String] = []
+    /// QoS 1 messages sent and not yet acknowledged by the broker.
+    public private(set) var unacknowledged: Set<Int32> = []
     private var queue: [(topic: String, payload: [UInt8], qos: Int32, retain: Bool, kind: MQTTMessageKind)] = []
     private var nextAttempt: Instant?
     private var backoff: Duration
@@ -208,6 +210,10 @@ public final class MQTTClient {
             case Int(NEXUS_MQTT_EVENT_DISCONNECTED):
                 if connected || e.rc != 0 { lost(now: now, e.rc == 0 ? 7 : e.rc) }
                 connected = false
+                // A clean session does not resume them; nobody will acknowledge them now.
+                unacknowledged.removeAll()
+            case Int(NEXUS_MQTT_EVENT_PUBLISHED):
+                unacknowledged.remove(e.mid)
             case Int(NEXUS_MQTT_EVENT_MESSAGE):
                 let topic = e.topic.map { String(cString: $0) } ?? ""
                 let payload = e.payload.map { Array(UnsafeBufferPointer(start: $0, count: e.length)) } ?? []
@@ -252,7 +258,25 @@ public final class MQTTClient {
     private func send(_ topic: String, _ payload: [UInt8], _ qos: Int32, _ retain: Bool) -> Bool {
         var mid: Int32 = 0
         let rc = payload.withUnsafeBytes { nexus_mqtt_publish(handle, topic, $0.baseAddress, $0.count, qos, retain ? 1 : 0, &mid) }
+        if rc == 0 && qos > 0 { unacknowledged.insert(mid) }
         return rc == 0
+    }
+
+    /// Blocks until the broker has acknowledged every QoS 1 message sent so far, or
+    /// `timeout`: before a power-off, so that `sleeping` is on the broker when the node
+    /// goes. False if something is still unacknowledged (or the connection is gone).
+    public func deliverPending(timeout: Duration, clock: any MonotonicClock) -> Bool {
+        let deadline = clock.now + timeout
+        while connected && !unacknowledged.isEmpty {
+            let now = clock.now
+            guard now < deadline else { break }
+            var p = pollfd(fd: socket, events: Int16(POLLIN) | (wantsWrite ? Int16(POLLOUT) : 0), revents: 0)
+            let left = deadline.since(now).milliseconds
+            guard poll(&p, 1, Int32(clamping: min(left, 100))) >= 0 || errno == EINTR else { break }
+            if p.revents & Int16(POLLOUT) != 0 { writable(now: clock.now) }
+            if p.revents & Int16(POLLIN) != 0 { readable(now: clock.now) }
+        }
+        return unacknowledged.isEmpty
     }
 
     private func flush() {
