@@ -175,7 +175,8 @@ import NexusHardware
               pi-3: {method: gpio-pulse, line: GPIO5, pulse_ms: 300}
             """, file: "a.yaml")
         #expect(c.wake == NodeWake(method: .poeRelay, via: "n0"))
-        #expect(c.wakeTargets["ws-1"] == .wol(mac: try #require(MACAddress("AA:BB:CC:DD:EE:0F")), interface: "eth0", raw: true, password: [1, 2, 3, 4]))
+        let mac = try #require(MACAddress("AA:BB:CC:DD:EE:0F"))
+        #expect(c.wakeTargets["ws-1"] == .wol(mac: mac, interface: "eth0", raw: true, password: [1, 2, 3, 4]))
         #expect(c.wakeTargets["pi-2"] == .poeRelay(relay: "poe1"))
         #expect(c.wakeTargets["pi-3"] == .gpioPulse(line: "GPIO5", pulse: .milliseconds(300), drive: .openDrain))
         let sim = try BoardCatalog.load("sim")
