@@ -95,7 +95,7 @@ wait_for() { # wait_for SECONDS COMMAND...: polls every 100 ms
 # Start the agent in the background: agent_start LOG SAMPLES_OUT ARGS...
 agent_start() {
   log=$1; out=$2; shift 2
-  "$AGENT" run --config /lab/agent.yaml --print-samples "$@" > "$out" 2> "$log" &
+  "$AGENT" run --config "${AGENT_CONFIG:-/lab/agent.yaml}" --print-samples "$@" > "$out" 2> "$log" &
   AGENT_PID=$!
 }
 agent_alive() { kill -0 "$AGENT_PID" 2>/dev/null; }
@@ -104,3 +104,44 @@ agent_stop() { # agent_stop SIGNAL: returns the exit status
   wait "$AGENT_PID"
 }
 last_sample() { tail -1 "$1" | sed 's/,/,\n/g' > /tmp/last.json; echo /tmp/last.json; }
+# Samples gpio-sim line OFFSET (of the bank in $D) every ~10 ms for MS milliseconds:
+# prints "<high samples> <samples> <transitions>".
+watch_line() { # watch_line OFFSET MS
+  end=$(( $(now_ms) + $2 )); hi=0; n=0; tr=0; last=x
+  while [ "$(now_ms)" -lt $end ]; do
+    v=$(cat "$D/sim_gpio$1/value")
+    n=$((n + 1)); [ "$v" = 1 ] && hi=$((hi + 1))
+    [ "$last" != x ] && [ "$v" != "$last" ] && tr=$((tr + 1))
+    last=$v
+    usleep 10000
+  done
+  echo "$hi $n $tr"
+}
+# duty_check NAME "hi n tr" LOW HIGH MIN_TRANSITIONS: the share of high samples is in
+# LOW..HIGH and the line changed at least MIN_TRANSITIONS times.
+duty_check() {
+  set -- "$1" $2 "$3" "$4" "$5"
+  awk -v h="$2" -v n="$3" -v t="$4" -v lo="$5" -v hi="$6" -v mt="$7" 'BEGIN { d = h / n; exit !(n > 0 && d >= lo && d <= hi && t >= mt) }'
+  check "$1" $? "lit $2 of $3 samples, $4 transitions (want duty $5..$6, >= $7 transitions)"
+}
+
+# How long line OFFSET stayed low: samples for MS milliseconds and prints the
+# milliseconds from its first fall to the next rise, or
+# "none" if it did not both fall and rise. Start it in the background before the action.
+low_span() { # low_span OFFSET MS
+  end=$(( $(now_ms) + $2 )); last=x; fell=""
+  while [ "$(now_ms)" -lt $end ]; do
+    v=$(cat "$D/sim_gpio$1/value")
+    t=$(now_ms)
+    [ "$last" = 1 ] && [ "$v" = 0 ] && [ -z "$fell" ] && fell=$t
+    [ "$last" = 0 ] && [ "$v" = 1 ] && [ -n "$fell" ] && { echo $((t - fell)); return; }
+    last=$v
+    usleep 10000
+  done
+  echo none
+}
+# expect_span NAME SPAN MIN MAX: a low_span result within MIN..MAX ms
+expect_span() {
+  [ "$2" != none ] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ]
+  check "$1" $? "low for $2 ms (want $3..$4)"
+}

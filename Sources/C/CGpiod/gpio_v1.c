@@ -63,13 +63,17 @@ int nexus_gpio_chip_find_line(nexus_gpio_chip *chip, const char *name) {
 
 int nexus_gpio_chip_line_info(nexus_gpio_chip *chip, unsigned offset,
                               char *name, size_t name_size,
-                              char *consumer, size_t consumer_size, int *used) {
+                              char *consumer, size_t consumer_size, int *used,
+                              int *output, int *drive) {
     struct gpiod_line *line = gpiod_chip_get_line(chip->chip, offset);
     if (!line) return -(errno ? errno : EINVAL);
     if (gpiod_line_update(line) < 0) return -errno;
     copy_string(name, name_size, gpiod_line_name(line));
     copy_string(consumer, consumer_size, gpiod_line_consumer(line));
     *used = gpiod_line_is_used(line) ? 1 : 0;
+    *output = gpiod_line_direction(line) == GPIOD_LINE_DIRECTION_OUTPUT ? 1 : 0;
+    *drive = gpiod_line_is_open_drain(line) ? NEXUS_GPIO_DRIVE_OPEN_DRAIN
+           : gpiod_line_is_open_source(line) ? NEXUS_GPIO_DRIVE_OPEN_SOURCE : NEXUS_GPIO_DRIVE_PUSH_PULL;
     return 0;
 }
 

@@ -69,12 +69,19 @@ int nexus_gpio_chip_find_line(nexus_gpio_chip *chip, const char *name) {
 
 int nexus_gpio_chip_line_info(nexus_gpio_chip *chip, unsigned offset,
                               char *name, size_t name_size,
-                              char *consumer, size_t consumer_size, int *used) {
+                              char *consumer, size_t consumer_size, int *used,
+                              int *output, int *drive) {
     struct gpiod_line_info *info = gpiod_chip_get_line_info(chip->chip, offset);
     if (!info) return -(errno ? errno : EINVAL);
     copy_string(name, name_size, gpiod_line_info_get_name(info));
     copy_string(consumer, consumer_size, gpiod_line_info_get_consumer(info));
     *used = gpiod_line_info_is_used(info) ? 1 : 0;
+    *output = gpiod_line_info_get_direction(info) == GPIOD_LINE_DIRECTION_OUTPUT ? 1 : 0;
+    switch (gpiod_line_info_get_drive(info)) {
+    case GPIOD_LINE_DRIVE_OPEN_DRAIN: *drive = NEXUS_GPIO_DRIVE_OPEN_DRAIN; break;
+    case GPIOD_LINE_DRIVE_OPEN_SOURCE: *drive = NEXUS_GPIO_DRIVE_OPEN_SOURCE; break;
+    default: *drive = NEXUS_GPIO_DRIVE_PUSH_PULL; break;
+    }
     gpiod_line_info_free(info);
     return 0;
 }

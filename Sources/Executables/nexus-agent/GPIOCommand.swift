@@ -11,7 +11,7 @@ let gpioSpec = CommandSpec(
     ],
     discussion: """
     Actions:
-      list                   the board's GPIO chip and its lines (name, consumer)
+      list                   the board's GPIO chip and its lines (name, consumer, direction and drive)
       led NAME PATTERN       PATTERN: off, on, blink, heartbeat, fault, identify
       relay NAME off         cut power for --seconds (at least the relay's minimum off-time), then restore it
       relay NAME cycle       cut power for the minimum off-time, then restore it
@@ -136,7 +136,8 @@ func listLines(_ setup: Setup) throws(CommandFailure) -> Int32 {
     for l in lines {
         let role = roles[l.name] ?? roles["offset \(l.offset)"] ?? ""
         print("  line " + String(l.offset).padded(4) + (l.name.isEmpty ? "unnamed" : l.name).padded(12)
-              + (l.used ? "used by \(l.consumer.isEmpty ? "kernel" : l.consumer)" : "unused").padded(28) + role)
+              + (l.used ? "used by \(l.consumer.isEmpty ? "kernel" : l.consumer)" : "unused").padded(28)
+              + (l.used ? (l.output ? "output " + l.drive.rawValue : "input") : "").padded(20) + role)
     }
     return 0
 }

@@ -40,11 +40,16 @@ public struct GPIOLineInfo: Equatable, Sendable {
     public var name: String
     public var consumer: String
     public var used: Bool
-    public init(offset: UInt32, name: String, consumer: String, used: Bool) {
+    /// As the kernel has the line configured (an unused line's last configuration).
+    public var output: Bool
+    public var drive: GPIODrive
+    public init(offset: UInt32, name: String, consumer: String, used: Bool, output: Bool = false, drive: GPIODrive = .pushPull) {
         self.offset = offset
         self.name = name
         self.consumer = consumer
         self.used = used
+        self.output = output
+        self.drive = drive
     }
 }
 

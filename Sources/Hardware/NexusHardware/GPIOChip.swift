@@ -61,12 +61,15 @@ public final class GPIOChip: GPIOChipAccess {
         for offset in 0..<UInt32(max(count, 0)) {
             var name = [CChar](repeating: 0, count: 64)
             var consumer = [CChar](repeating: 0, count: 64)
-            var used: CInt = 0
-            let r = nexus_gpio_chip_line_info(chip, offset, &name, name.count, &consumer, consumer.count, &used)
+            var used: CInt = 0, output: CInt = 0, drive: CInt = 0
+            let r = nexus_gpio_chip_line_info(chip, offset, &name, name.count, &consumer, consumer.count, &used, &output, &drive)
             guard r >= 0 else {
                 throw HardwareError(.lineInfo, device: chipName, line: "offset \(offset)", errno: Errno(rawValue: -r))
             }
-            result.append(GPIOLineInfo(offset: offset, name: Self.decode(name), consumer: Self.decode(consumer), used: used != 0))
+            let d: GPIODrive = drive == CInt(NEXUS_GPIO_DRIVE_OPEN_DRAIN) ? .openDrain
+                : drive == CInt(NEXUS_GPIO_DRIVE_OPEN_SOURCE) ? .openSource : .pushPull
+            result.append(GPIOLineInfo(offset: offset, name: Self.decode(name), consumer: Self.decode(consumer), used: used != 0,
+                                       output: output != 0, drive: d))
         }
         return result
     }

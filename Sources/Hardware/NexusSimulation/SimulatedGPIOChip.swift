@@ -12,6 +12,8 @@ public final class SimulatedGPIOChip: GPIOChipAccess {
         var level = false
         var requested = false
         var consumer = ""
+        var output = false
+        var drive = GPIODrive.pushPull
         var history: [(at: Instant, level: Bool)] = []
         var edges: [GPIOEdgeEvent] = []
         var edge: GPIOEdge = .none
@@ -47,7 +49,7 @@ public final class SimulatedGPIOChip: GPIOChipAccess {
     public func lines() throws(HardwareError) -> [GPIOLineInfo] {
         state.enumerated().map {
             GPIOLineInfo(offset: UInt32($0.offset), name: lineNames[$0.offset], consumer: $0.element.consumer,
-                         used: $0.element.requested)
+                         used: $0.element.requested, output: $0.element.output, drive: $0.element.drive)
         }
     }
 
@@ -65,6 +67,8 @@ public final class SimulatedGPIOChip: GPIOChipAccess {
     public func requestOutput(_ sel: GPIOLineSelector, consumer: String, initial: Bool, drive: GPIODrive,
                               crashLevel: Bool?) throws(HardwareError) -> any GPIOOutputLine {
         let line = try claim(sel, consumer: consumer)
+        line.output = true
+        line.drive = drive
         line.level = initial
         line.history.append((clock.now, initial))
         return Output(line: line, name: sel.description, clock: clock)

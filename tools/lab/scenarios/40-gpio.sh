@@ -7,25 +7,6 @@ ina_set 0x01 0x1388; ina_set 0x02 0x2712; ina_set 0x03 0x04E2; ina_set 0x04 0x13
 D=$(sim_dir)
 B=/lab/boards/pi4b-lab-i2c.yaml
 
-# Samples a line every ~10 ms for MS milliseconds: prints "<high samples> <samples> <transitions>".
-watch_line() { # watch_line OFFSET MS
-  end=$(( $(now_ms) + $2 )); hi=0; n=0; tr=0; last=x
-  while [ "$(now_ms)" -lt $end ]; do
-    v=$(cat "$D/sim_gpio$1/value")
-    n=$((n + 1)); [ "$v" = 1 ] && hi=$((hi + 1))
-    [ "$last" != x ] && [ "$v" != "$last" ] && tr=$((tr + 1))
-    last=$v
-    usleep 10000
-  done
-  echo "$hi $n $tr"
-}
-# duty_between NAME "hi n tr" LOW HIGH MIN_TRANSITIONS
-duty_check() {
-  set -- "$1" $2 "$3" "$4" "$5"
-  awk -v h="$2" -v n="$3" -v t="$4" -v lo="$5" -v hi="$6" -v mt="$7" 'BEGIN { d = h / n; exit !(n > 0 && d >= lo && d <= hi && t >= mt) }'
-  check "$1" $? "lit $2 of $3 samples, $4 transitions (want duty $5..$6, >= $7 transitions)"
-}
-
 agent_start /tmp/g.log /tmp/g.out --board $B --interval 0.5
 wait_for 10 grep -q "agent running" /tmp/g.log
 check agent-started $? "agent running"

@@ -58,10 +58,12 @@ int nexus_gpio_chip_label(nexus_gpio_chip *chip, char *buf, size_t size);
 int nexus_gpio_chip_num_lines(nexus_gpio_chip *chip);
 /// Offset of the line with this name on this chip, or -ENOENT.
 int nexus_gpio_chip_find_line(nexus_gpio_chip *chip, const char *name);
-/// Name of a line ("" if unnamed) and whether someone holds it (consumer written to buf2).
+/// Name of a line ("" if unnamed), whether someone holds it (and who), and how the kernel
+/// has it configured: output (1) or input (0), and the drive (NEXUS_GPIO_DRIVE_*).
 int nexus_gpio_chip_line_info(nexus_gpio_chip *chip, unsigned offset,
                               char *name, size_t name_size,
-                              char *consumer, size_t consumer_size, int *used);
+                              char *consumer, size_t consumer_size, int *used,
+                              int *output, int *drive);
 
 nexus_gpio_request *nexus_gpio_request_lines(nexus_gpio_chip *chip, const char *consumer,
                                              const nexus_gpio_line_settings *settings,
