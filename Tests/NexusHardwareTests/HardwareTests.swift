@@ -185,3 +185,25 @@ import Foundation
         }
     }
 }
+
+@Suite struct WakeOnLANStateTests {
+    /// What `ethtool eth0` shows as "Supports Wake-on: pumbg" / "Wake-on: g", in the bits
+    /// ETHTOOL_GWOL returns.
+    @Test func magicPacketBitFromEthtoolWolinfo() {
+        let pumbg: UInt32 = 1 | 2 | 4 | 8 | 32
+        #expect(WakeOnLAN.ArmedState(supported: pumbg, armed: 32) == .init(supported: 32, armed: 32))
+        #expect(WakeOnLAN.ArmedState(supported: pumbg, armed: 32).magicArmed)
+        // "Wake-on: d" (disabled) and "Wake-on: u" (unicast only) do not wake on a magic packet.
+        #expect(!WakeOnLAN.ArmedState(supported: pumbg, armed: 0).magicArmed)
+        #expect(!WakeOnLAN.ArmedState(supported: pumbg, armed: 2).magicArmed)
+        // A NIC that only wakes on link change ("Supports Wake-on: p").
+        #expect(!WakeOnLAN.ArmedState(supported: 1, armed: 1).magicSupported)
+    }
+
+    @Test func unknownInterfaceIsAClearError() {
+        #expect(throws: HardwareError.self) { _ = try WakeOnLAN.armedState(interface: "nexus-nope0") }
+        do { _ = try WakeOnLAN.armedState(interface: "nexus-nope0") } catch {
+            #expect(error.description.contains("no network interface named nexus-nope0"), "\(error)")
+        }
+    }
+}

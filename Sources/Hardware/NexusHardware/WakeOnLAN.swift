@@ -72,6 +72,13 @@ public enum WakeOnLAN {
     public struct ArmedState: Equatable, Sendable {
         public var magicSupported: Bool
         public var magicArmed: Bool
+
+        /// From struct ethtool_wolinfo's `supported` and `wolopts` (WAKE_* bits of
+        /// linux/ethtool.h: PHY 1, UCAST 2, MCAST 4, BCAST 8, ARP 16, MAGIC 32, MAGICSECURE 64).
+        public init(supported: UInt32, armed: UInt32) {
+            magicSupported = supported & WakeOnLAN.wakeMagic != 0
+            magicArmed = armed & WakeOnLAN.wakeMagic != 0
+        }
     }
 
     static let wakeMagic: UInt32 = 1 << 5
@@ -86,6 +93,6 @@ public enum WakeOnLAN {
                                       e == .notPermitted ? "the kernel allows this only with CAP_NET_ADMIN" :
                                       e == .notSupported ? "the driver does not do Wake-on-LAN" : nil)
         }
-        return ArmedState(magicSupported: supported & wakeMagic != 0, magicArmed: armed & wakeMagic != 0)
+        return ArmedState(supported: supported, armed: armed)
     }
 }
