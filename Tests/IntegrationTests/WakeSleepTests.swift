@@ -125,12 +125,13 @@ import Testing
         }
     }
 
-    func sleepTwice(mode: String, check: (LineCollector, LineCollector, LineCollector, Login1) throws -> Void) throws {
+    func sleepTwice(mode: String, powerOff: String = "power_off: logind\n",
+                    check: (LineCollector, LineCollector, LineCollector, Login1) throws -> Void) throws {
         defer { keys.remove() }
         let bus = try Login1(mode: mode)
         defer { bus.stop() }
         let broker = try Broker()
-        let cfg = try config("node: sleeper\nboard: sim\nsample_interval_s: 0.5\npower_off: logind\n")
+        let cfg = try config("node: sleeper\nboard: sim\nsample_interval_s: 0.5\n" + powerOff)
         let agent = try LineCollector("/usr/bin/env", ["DBUS_SYSTEM_BUS_ADDRESS=\(bus.address)", AgentBinary.path, "run",
                                                        "--config", cfg, "--broker", broker.url,
                                                        "--command-key", "coordinator=\(keys.path("coordinator.pub"))"])
@@ -157,6 +158,18 @@ import Testing
             #expect(states.firstIndex(of: "draining") ?? 99 < states.firstIndex(of: "sleeping") ?? -1, "\(states)")
             #expect(bus.service.lines.filter { $0.hasPrefix("PowerOff") }.count == 1)
             #expect(!agent.stderr.contains("power-off failed"))
+        }
+    }
+
+    /// With no power_off configured, a simulated node's sleep halts the simulation only:
+    /// logind is reachable and would say yes, and is never called.
+    @Test func aSimulatedNodeNeverPowersOffTheHost() throws {
+        try sleepTwice(mode: "yes", powerOff: "") { agent, status, _, bus in
+            #expect(status.wait(timeout: 10) { l in l.contains { $0.contains("\"state\":\"sleeping\"") } }, "\(status.lines)")
+            #expect(agent.wait(timeout: 10) { _ in agent.stderr.contains("simulated node halted; this machine stays up") }, "\(agent.stderr)")
+            usleep(500_000)
+            #expect(!bus.service.lines.contains { $0.hasPrefix("PowerOff") || $0.hasPrefix("CanPowerOff") }, "\(bus.service.lines)")
+            #expect(agent.process.isRunning)
         }
     }
 

@@ -155,7 +155,11 @@ import NexusHardware
     }
 
     @Test func powerOffPath() throws {
-        #expect(AgentConfig().powerOff == .logind)
+        #expect(AgentConfig().powerOff == nil)
+        #expect(AgentConfig().powerOffPath(for: try BoardCatalog.load("pi4b")) == .logind)
+        // A simulated node never powers off the machine it runs on, unless told to.
+        #expect(AgentConfig().powerOffPath(for: try BoardCatalog.load("sim")) == .simulated)
+        #expect(try AgentConfig.parse(text: "power_off: logind", file: "a.yaml").powerOffPath(for: try BoardCatalog.load("sim")) == .logind)
         #expect(try AgentConfig.parse(text: "power_off_command: [reboot, -f]", file: "a.yaml").powerOff == .command(["reboot", "-f"]))
         #expect(try AgentConfig.parse(text: "power_off: command", file: "a.yaml").powerOff == .command(["systemctl", "poweroff"]))
         #expect(try AgentConfig.parse(text: "power_off: logind", file: "a.yaml").powerOff == .logind)

@@ -327,6 +327,8 @@ public final class AgentRunner {
             logger.warning("no power-off path configured: sleep requests will drain but not power off")
         case .command(let argv)?:
             logger.info("power-off path", ["command": argv.joined(separator: " ")])
+        case .simulated?:
+            logger.info("power-off path", ["via": "simulation (a sleeping simulated node halts; this machine stays up)"])
         case .logind?:
             do throws(HardwareError) {
                 let answer = try Logind.canPowerOff()
@@ -379,6 +381,9 @@ public final class AgentRunner {
         switch powerOff {
         case nil:
             failure = "no power-off path is configured"
+        case .simulated?:
+            logger.notice("simulated node halted; this machine stays up", ["reason": reason])
+            outputsToSafeState()
         case .logind?:
             logger.notice("powering off", ["reason": reason, "via": "systemd-logind PowerOff"])
             outputsToSafeState()

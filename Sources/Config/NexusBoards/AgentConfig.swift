@@ -12,9 +12,16 @@ public struct AgentConfig: Equatable, Sendable {
     /// A sensors.conf for libsensors (labels, computed values); none by default.
     public var sensorsConfig: String?
     public var logLevel: Logger.Level = .info
-    /// How the node powers itself off when it sleeps: logind over D-Bus by default, or an
-    /// argv run directly without a shell. The agent's user needs permission (docs/wake.md).
-    public var powerOff: PowerOffPath = .logind
+    /// How the node powers itself off when it sleeps: logind over D-Bus, or an argv run
+    /// directly without a shell. The agent's user needs permission (docs/wake.md). nil:
+    /// not configured, see `powerOffPath(for:)`.
+    public var powerOff: PowerOffPath?
+
+    /// The path in effect: the configured one, else logind, except on a simulated board,
+    /// whose sleep must never power off the machine the simulation runs on.
+    public func powerOffPath(for board: Board) -> PowerOffPath {
+        powerOff ?? (board.simulated ? .simulated : .logind)
+    }
     /// How this node is woken; published in its status.
     public var wake = NodeWake()
     /// Nodes this agent wakes on a `wake` command.
@@ -84,6 +91,8 @@ public struct AgentConfig: Equatable, Sendable {
                 c.powerOff = .command(argv)
             } else if path == "command" {
                 c.powerOff = .command(["systemctl", "poweroff"])
+            } else if path == "logind" {
+                c.powerOff = .logind
             }
             if let w = try o.object("wake") { c.wake = try parseWake(w) }
             if let t = try o.object("wake_targets") { c.wakeTargets = try parseWakeTargets(t, node: c.node) }

@@ -44,6 +44,8 @@ public enum PowerOffPath: Equatable, Sendable {
     case logind
     /// An argv run directly, without a shell.
     case command([String])
+    /// A simulated board's: the node halts in the simulation only; the host stays up.
+    case simulated
 }
 
 extension AgentConfig {

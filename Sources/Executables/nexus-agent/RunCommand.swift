@@ -61,7 +61,7 @@ func runCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
         if printSamples { writeLine(s.jsonText(pretty: false)) }
     }
     runner.sampleLimit = limit
-    runner.powerOff = setup.config.powerOff
+    runner.powerOff = setup.config.powerOffPath(for: setup.board)
     runner.wake = setup.config.wake
     runner.wakeTargets = setup.config.wakeTargets
     runner.feed = feed
