@@ -146,3 +146,10 @@ expect_span() {
   [ "$2" != none ] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ]
   check "$1" $? "low for $2 ms (want $3..$4)"
 }
+# mosquitto on the guest's 127.0.0.1:1883 (tools/vlab writes its config), once per boot.
+broker_start() {
+  ip link set lo up
+  pidof mosquitto > /dev/null || mosquitto -c /lab/mosquitto.conf -d
+  wait_for 10 sh -c 'mosquitto_pub -h 127.0.0.1 -t lab/ping -m x 2>/dev/null'
+  check broker-started $? "mosquitto on 127.0.0.1:1883"
+}

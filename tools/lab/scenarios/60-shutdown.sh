@@ -7,10 +7,7 @@
 # first drains; the second is the go-ahead: the agent publishes `sleeping`, waits for the
 # broker's acknowledgement and takes its power-off path (`reboot -f` here, which ends the
 # guest). The power-off script prints what a subscriber had received; the host checks it.
-ip link set lo up
-mosquitto -c /lab/mosquitto.conf -d
-wait_for 10 sh -c 'mosquitto_pub -h 127.0.0.1 -t lab/ping -m x 2>/dev/null'
-check broker-started $? "mosquitto on 127.0.0.1:1883"
+broker_start
 mosquitto_sub -h 127.0.0.1 -q 1 -v -t nexusgrid/v1/lab/status -t nexusgrid/v1/lab/event > /tmp/feed.log 2>&1 &
 sim_create
 sim_live 1 2>/dev/null
