@@ -85,6 +85,11 @@ let package = Package(
     name: "NexusGrid",
     products: [
         .executable(name: "nexus-agent", targets: ["nexus-agent"]),
+        // What the coordinator (Coordinator/, its own package) shares with the agent.
+        .library(name: "NexusWire", targets: ["NexusWire"]),
+        .library(name: "NexusMQTT", targets: ["NexusMQTT"]),
+        .library(name: "NexusBoards", targets: ["NexusBoards"]),
+        .library(name: "NexusHardware", targets: ["NexusHardware"]),
     ],
     targets: systemTargets + agentTargets,
     swiftLanguageModes: [.v6]

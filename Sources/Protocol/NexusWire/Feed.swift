@@ -8,6 +8,18 @@ public enum FeedTopic {
     public static func command(_ node: String, _ verb: String) -> String { "\(prefix)/\(node)/cmd/\(verb)" }
     /// What an agent subscribes to.
     public static func commands(_ node: String) -> String { "\(prefix)/\(node)/cmd/+" }
+    /// What the coordinator subscribes to: every node's status, telemetry and events.
+    public static let fleet = ["\(prefix)/+/status", "\(prefix)/+/telemetry", "\(prefix)/+/event"]
+
+    public enum Kind: String, Sendable { case status, telemetry, event }
+
+    /// The node and kind of a feed topic; nil for anything else (commands included).
+    public static func parse(_ topic: String) -> (node: String, kind: Kind)? {
+        let parts = topic.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 4, "\(parts[0])/\(parts[1])" == prefix, !parts[2].isEmpty,
+              let kind = Kind(rawValue: String(parts[3])) else { return nil }
+        return (String(parts[2]), kind)
+    }
 }
 
 /// The retained `status` message. The Last Will is the same shape with online false.

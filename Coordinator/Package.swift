@@ -1,0 +1,62 @@
+// swift-tools-version: 6.2
+// nexus-coordinator: the fleet model, placement hints for the orchestrator and the power
+// policy. Its own package because it uses the server ecosystem (SwiftNIO through
+// hummingbird), which the agent cannot afford; it shares the agent's wire types, MQTT
+// wrapper and board files through the root package.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "NexusCoordinator",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "nexus-coordinator", targets: ["nexus-coordinator"]),
+    ],
+    dependencies: [
+        .package(name: "NexusGrid", path: ".."),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // The live model of the fleet, fed by the agents' status, telemetry and events;
+        // the energy model learned from telemetry. No I/O.
+        .target(name: "NexusFleet",
+                dependencies: [.product(name: "NexusWire", package: "NexusGrid"),
+                               .product(name: "NexusBoards", package: "NexusGrid")],
+                swiftSettings: swiftSettings),
+        // The Kubernetes scheduler extender's wire format (k8s.io/kube-scheduler/extender/v1)
+        // and its filter and prioritize rules over a fleet snapshot.
+        .target(name: "NexusExtender", dependencies: ["NexusFleet"], swiftSettings: swiftSettings),
+        // The service: the MQTT feed on its own thread, the HTTP API, the lifecycle.
+        .target(name: "NexusCoordinator",
+                dependencies: ["NexusFleet", "NexusExtender",
+                               .product(name: "NexusMQTT", package: "NexusGrid"),
+                               .product(name: "NexusWire", package: "NexusGrid"),
+                               .product(name: "NexusHardware", package: "NexusGrid"),
+                               .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                swiftSettings: swiftSettings),
+        .executableTarget(name: "nexus-coordinator",
+                          dependencies: ["NexusCoordinator",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log")],
+                          swiftSettings: swiftSettings),
+        .testTarget(name: "NexusFleetTests", dependencies: ["NexusFleet", .product(name: "NexusWire", package: "NexusGrid")],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "NexusExtenderTests", dependencies: ["NexusExtender", "NexusFleet"], swiftSettings: swiftSettings),
+        // The built nexus-coordinator against a real mosquitto and real simulated agents
+        // (the root package's nexus-agent, built first by tools/test).
+        .testTarget(name: "CoordinatorIntegrationTests", swiftSettings: swiftSettings),
+        .testTarget(name: "NexusCoordinatorTests",
+                    dependencies: ["NexusCoordinator", "NexusFleet",
+                                   .product(name: "HummingbirdTesting", package: "hummingbird")],
+                    swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,94 @@
+public import Hummingbird
+public import NexusExtender
+internal import NexusFleet
+internal import NexusWire
+internal import NIOCore
+
+/// The coordinator's HTTP side: the scheduler extender under /scheduler and the JSON
+/// API under /v1. Every handler answers from a snapshot of the fleet.
+public enum HTTPAPI {
+    /// `now`: the wall clock in milliseconds (the feed's `lastSeenMs` use the same).
+    public static func router(store: FleetStore, policy: Extender.Policy = .init(),
+                              now: @escaping @Sendable () -> Int64) -> Router<BasicRequestContext> {
+        let router = Router()
+
+        router.post("/scheduler/filter") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: Extender.maxBodyBytes)
+            let args: Extender.Args
+            do throws(Extender.BadRequest) { args = try Extender.parseArgs(Array(buffer: body)) } catch {
+                return json(Extender.filterError(error.message), status: .badRequest)
+            }
+            let s = store.snapshot()
+            let t = now()
+            let fresh = s.feedConnected && t - s.lastMessageMs < policy.staleAfterMs
+            return json(Extender.filter(args, fleet: s.nodes, policy: policy, nowMs: t, feedIsFresh: fresh))
+        }
+
+        router.post("/scheduler/prioritize") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: Extender.maxBodyBytes)
+            let args: Extender.Args
+            do throws(Extender.BadRequest) { args = try Extender.parseArgs(Array(buffer: body)) } catch {
+                return json(.object([("error", .string(error.message))]), status: .badRequest)
+            }
+            return json(Extender.prioritize(args, fleet: store.snapshot().nodes))
+        }
+
+        router.get("/v1/nodes") { _, _ -> Response in
+            let s = store.snapshot()
+            let t = now()
+            return json(.object([
+                ("feed", .object([("connected", .bool(s.feedConnected)), ("rejected_messages", .int(Int64(s.rejectedMessages)))])),
+                ("nodes", .array(s.nodes.values.sorted { $0.name < $1.name }.map { nodeJSON($0, nowMs: t) })),
+            ]))
+        }
+
+        router.get("/v1/hints") { _, _ -> Response in
+            let s = store.snapshot()
+            let t = now()
+            let fresh = s.feedConnected && t - s.lastMessageMs < policy.staleAfterMs
+            let names = s.nodes.keys.sorted()
+            let args = Extender.Args(nodeNames: names)
+            let scores = Extender.prioritize(args, fleet: s.nodes).arrayValue ?? []
+            let hints: [JSONValue] = zip(names, scores).map { name, score in
+                let refusal = Extender.refusal(s.nodes[name], policy: policy, nowMs: t, feedIsFresh: fresh)
+                return .object([("node", .string(name)), ("schedulable", .bool(refusal == nil)),
+                                ("reason", refusal.map { .string($0) } ?? .null),
+                                ("score", score["Score"] ?? .null),
+                                ("marginal_watts_per_load", s.nodes[name].flatMap(Extender.marginalCost).map { .number($0, places: 3) } ?? .null)])
+            }
+            return json(.object([("hints", .array(hints))]))
+        }
+
+        router.get("/healthz") { _, _ -> Response in json(.object([("ok", .bool(true))])) }
+        return router
+    }
+
+    static func nodeJSON(_ r: NodeRecord, nowMs: Int64) -> JSONValue {
+        func num(_ v: Double?, _ places: Int) -> JSONValue { v.map { .number($0, places: places) } ?? .null }
+        func strings(_ a: [String]) -> JSONValue { .array(a.map { .string($0) }) }
+        let via: JSONValue = r.wakeVia.map { .string($0) } ?? .null
+        let armed: JSONValue = r.wolArmed.map { .bool($0) } ?? .null
+        var model: JSONValue = .null
+        if let m = r.energy {
+            model = .object([("idle_w", .number(m.idleWatts, places: 3)), ("w_per_load", .number(m.wattsPerLoad, places: 3)),
+                             ("samples", .int(Int64(m.samples)))])
+        }
+        var fields: [(String, JSONValue)] = [
+            ("name", .string(r.name)), ("state", .string(r.state)), ("online", .bool(r.online)),
+            ("board", .string(r.board)), ("version", .string(r.version)),
+        ]
+        fields += [("watts", num(r.watts, 3)), ("max_celsius", num(r.maxCelsius, 1)),
+                   ("thermal_headroom_c", num(r.thermalHeadroom, 1)), ("utilisation", num(r.utilisation, 4)),
+                   ("load_1m", num(r.load1, 2)), ("memory_used", num(r.memoryUsed, 4)), ("energy_kwh", num(r.energyKWh, 9))]
+        fields += [("wake", .object([("method", .string(r.wakeMethod)), ("via", via), ("armed", armed)])),
+                   ("wakes", strings(r.wakes)), ("warnings", strings(r.warnings)), ("faults", strings(r.faults)),
+                   ("energy_model", model), ("last_seen_ms", .int(r.lastSeenMs)),
+                   ("age_s", .number(Double(nowMs - r.lastSeenMs) / 1000, places: 1))]
+        return .object(fields)
+    }
+
+    static func json(_ v: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(string: v.serialized() + "\n")))
+    }
+}

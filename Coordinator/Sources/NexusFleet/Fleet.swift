@@ -1,0 +1,125 @@
+public import NexusWire
+internal import NexusBoards
+
+/// One node as the coordinator knows it, from its last status and telemetry.
+public struct NodeRecord: Equatable, Sendable {
+    public var name: String
+    public var online = false
+    /// awake, draining, sleeping, fault, offline; `waking` is set by the coordinator.
+    public var state = "unknown"
+    public var board = ""
+    public var version = ""
+    public var wakeMethod = "none"
+    public var wakeVia: String?
+    public var wolArmed: Bool?
+    public var wakes: [String] = []
+    public var warnings: [String] = []
+    public var faults: [String] = []
+    /// Latest telemetry.
+    public var watts: Double?
+    public var maxCelsius: Double?
+    public var utilisation: Double?
+    public var load1: Double?
+    public var memoryUsed: Double?
+    public var energyKWh: Double?
+    public var telemetrySeq: Int64?
+    /// When anything was last heard from the node (coordinator's clock, ms).
+    public var lastSeenMs: Int64 = 0
+    /// Board figures, when the board is a known one.
+    public var throttleCelsius: Double?
+    public var haltedWatts: Double?
+    public var energy: EnergyModel?
+
+    public init(name: String) { self.name = name }
+
+    /// Degrees left before the SoC throttles.
+    public var thermalHeadroom: Double? {
+        guard let t = maxCelsius, let limit = throttleCelsius else { return nil }
+        return limit - t
+    }
+}
+
+/// The live model of the fleet. Values only: the service keeps one behind a lock and
+/// hands snapshots to the HTTP handlers, which never wait for the feed.
+public struct Fleet: Sendable {
+    public private(set) var nodes: [String: NodeRecord] = [:]
+    /// Messages that were not understood, counted (the feed is untrusted input).
+    public private(set) var rejected = 0
+    public private(set) var lastRejection: String?
+
+    public init() {}
+
+    /// One message from the feed. `nowMs` is the coordinator's clock: staleness never
+    /// depends on the node's.
+    public mutating func ingest(topic: String, payload: [UInt8], nowMs: Int64) {
+        guard let (node, kind) = FeedTopic.parse(topic) else { return }
+        let json: JSONValue
+        do { json = try JSONParser.parse(payload, maxBytes: 256 * 1024) } catch {
+            reject("\(topic): \(error)")
+            return
+        }
+        guard case .object = json, json["node"]?.stringValue == node else {
+            reject("\(topic): not an object for node \(node)")
+            return
+        }
+        var r = nodes[node] ?? NodeRecord(name: node)
+        switch kind {
+        case .status: applyStatus(json, to: &r)
+        case .telemetry: applyTelemetry(json, to: &r)
+        case .event: break
+        }
+        r.lastSeenMs = nowMs
+        nodes[node] = r
+    }
+
+    private mutating func reject(_ why: String) {
+        rejected += 1
+        lastRejection = why
+    }
+
+    private func applyStatus(_ s: JSONValue, to r: inout NodeRecord) {
+        r.online = s["online"]?.boolValue ?? false
+        r.state = s["state"]?.stringValue ?? r.state
+        r.version = s["version"]?.stringValue ?? r.version
+        if let board = s["board"]?.stringValue, board != r.board {
+            r.board = board
+            if let b = try? BoardCatalog.load(board) {
+                r.throttleCelsius = b.power.throttleCelsius
+                r.haltedWatts = b.power.haltedWatts
+                r.energy = EnergyModel(priorIdleWatts: b.power.idleWatts, priorMaxWatts: b.power.maxWatts)
+            }
+        }
+        if let w = s["wake"] {
+            r.wakeMethod = w["method"]?.stringValue ?? "none"
+            r.wakeVia = w["via"]?.stringValue
+            r.wolArmed = w["armed"]?.boolValue
+        }
+        r.wakes = s["capabilities"]?["wakes"]?.arrayValue?.compactMap(\.stringValue) ?? r.wakes
+        r.warnings = s["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+
+    private func applyTelemetry(_ t: JSONValue, to r: inout NodeRecord) {
+        if let seq = t["seq"]?.intValue, let last = r.telemetrySeq, seq <= last, seq > 1 {
+            return // a duplicate or out-of-order sample (QoS 0 can reorder across reconnects)
+        }
+        r.telemetrySeq = t["seq"]?.intValue
+        r.watts = t["total_power_w"]?.doubleValue
+        r.utilisation = t["cpu"]?["utilisation"]?.doubleValue
+        r.load1 = t["load"]?["1m"]?.doubleValue
+        r.memoryUsed = t["memory"]?["used_fraction"]?.doubleValue
+        r.energyKWh = t["energy_kwh"]?.doubleValue
+        r.maxCelsius = t["temperatures"]?.arrayValue?.compactMap { $0["celsius"]?.doubleValue }.max()
+        r.faults = t["faults"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        // An awake node's samples teach its energy model; a draining one's load is leaving.
+        if r.state == "awake", let w = r.watts, let u = r.utilisation {
+            r.energy?.learn(watts: w, utilisation: u)
+        }
+    }
+
+    /// Marks a node as being woken by the coordinator (its agent is not running to say so).
+    public mutating func markWaking(_ node: String) {
+        guard var r = nodes[node] else { return }
+        r.state = "waking"
+        nodes[node] = r
+    }
+}

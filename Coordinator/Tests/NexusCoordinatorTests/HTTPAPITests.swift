@@ -1,0 +1,64 @@
+import Testing
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+@testable import NexusCoordinator
+
+/// The HTTP side through Hummingbird's test client: routes, status codes, size limits.
+@Suite struct HTTPAPITests {
+    func status(_ node: String, state: String) -> [UInt8] {
+        Array(#"{"schema":1,"node":"\#(node)","online":true,"state":"\#(state)","version":"0.1.0","board":"pi4b","capabilities":{"wakes":[]},"wake":{"method":"poe-relay","via":"head"},"warnings":[],"timestamp_ms":1}"#.utf8)
+    }
+
+    func app(_ store: FleetStore) -> some ApplicationProtocol {
+        Application(router: HTTPAPI.router(store: store, now: { 10_000 }))
+    }
+
+    @Test func filterAnswersFromTheFleet() async throws {
+        let store = FleetStore()
+        store.ingest(topic: "nexusgrid/v1/pi-1/status", payload: status("pi-1", state: "awake"), nowMs: 9_000)
+        store.ingest(topic: "nexusgrid/v1/pi-2/status", payload: status("pi-2", state: "sleeping"), nowMs: 9_000)
+        store.setFeedConnected(true)
+        try await app(store).test(.router) { client in
+            let body = ByteBuffer(string: #"{"Pod":{"metadata":{"name":"p"}},"Nodes":null,"NodeNames":["pi-1","pi-2"]}"#)
+            try await client.execute(uri: "/scheduler/filter", method: .post, headers: [.contentType: "application/json"], body: body) { r in
+                #expect(r.status == .ok)
+                #expect(r.headers[.contentType] == "application/json")
+                let out = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
+                #expect(out["NodeNames"] as? [String] == ["pi-1"])
+                #expect((out["FailedAndUnresolvableNodes"] as? [String: String])?["pi-2"] == "nexusgrid: node is asleep")
+            }
+            try await client.execute(uri: "/scheduler/prioritize", method: .post, body: body) { r in
+                #expect(r.status == .ok)
+                let out = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [[String: Any]])
+                #expect(out.count == 2)
+            }
+            try await client.execute(uri: "/v1/nodes", method: .get) { r in
+                let out = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
+                let nodes = try #require(out["nodes"] as? [[String: Any]])
+                #expect(nodes.map { $0["name"] as? String } == ["pi-1", "pi-2"])
+                #expect(nodes.map { $0["state"] as? String } == ["awake", "sleeping"])
+                #expect((out["feed"] as? [String: Any])?["connected"] as? Bool == true)
+            }
+        }
+    }
+
+    @Test func badBodiesAreRefusedClearly() async throws {
+        try await app(FleetStore()).test(.router) { client in
+            try await client.execute(uri: "/scheduler/filter", method: .post, body: ByteBuffer(string: "{nope")) { r in
+                #expect(r.status == .badRequest)
+                let out = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
+                #expect((out["Error"] as? String)?.hasPrefix("ExtenderArgs: JSON at byte") == true, "\(out)")
+            }
+            // Over the 8 MiB limit: 413, before any parsing.
+            let big = ByteBuffer(repeating: UInt8(ascii: " "), count: 8 * 1024 * 1024 + 1)
+            try await client.execute(uri: "/scheduler/filter", method: .post, body: big) { r in
+                #expect(r.status == .contentTooLarge)
+            }
+            try await client.execute(uri: "/scheduler/prioritize", method: .post, body: ByteBuffer(string: "[]")) { r in
+                #expect(r.status == .badRequest)
+            }
+        }
+    }
+}
