@@ -9,11 +9,9 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nexus-coordinator",
         abstract: "Keeps a live model of the NexusGrid fleet from its MQTT feed and serves placement hints.",
-        discussion: """
-        HTTP: the Kubernetes scheduler extender at /scheduler/filter and /scheduler/prioritize,
-        the fleet at /v1/nodes and per-node hints at /v1/hints (docs/coordinator.md).
-        Every answer comes from memory; the feed runs on its own thread.
-        """)
+        discussion: "HTTP: the Kubernetes scheduler extender at /scheduler/filter and /scheduler/prioritize, "
+            + "the fleet at /v1/nodes and per-node hints at /v1/hints (docs/coordinator.md). "
+            + "Every answer comes from memory; the feed runs on its own thread.")
 
     @Option(help: "The fleet's broker: mqtt://HOST[:PORT] or mqtts://HOST[:PORT].")
     var broker: String
@@ -24,9 +22,11 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
     @Option(help: "mqtts: the broker's CA (pinned).")
     var ca: String?
 
-    @Option(help: "mqtts: this coordinator's client certificate and key.")
+    @Option(help: "mqtts: this coordinator's client certificate.")
     var cert: String?
-    @Option var key: String?
+
+    @Option(help: "mqtts: the certificate's private key.")
+    var key: String?
 
     @Option(help: "MQTT client id.")
     var clientId: String = "nexus-coordinator"
