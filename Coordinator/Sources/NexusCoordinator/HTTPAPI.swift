@@ -8,7 +8,7 @@ internal import NIOCore
 /// API under /v1. Every handler answers from a snapshot of the fleet.
 public enum HTTPAPI {
     /// `now`: the wall clock in milliseconds (the feed's `lastSeenMs` use the same).
-    public static func router(store: FleetStore, policy: Extender.Policy = .init(),
+    public static func router(store: FleetStore, policy: Extender.Policy = .init(), metrics: CoordinatorMetrics = .init(),
                               now: @escaping @Sendable () -> Int64) -> Router<BasicRequestContext> {
         let router = Router()
 
@@ -16,8 +16,10 @@ public enum HTTPAPI {
             let body = try await request.body.collect(upTo: Extender.maxBodyBytes)
             let args: Extender.Args
             do throws(Extender.BadRequest) { args = try Extender.parseArgs(Array(buffer: body)) } catch {
+                metrics.countBadRequest()
                 return json(Extender.filterError(error.message), status: .badRequest)
             }
+            metrics.countFilter()
             let s = store.snapshot()
             let t = now()
             let fresh = s.feedConnected && t - s.lastMessageMs < policy.staleAfterMs
@@ -28,8 +30,10 @@ public enum HTTPAPI {
             let body = try await request.body.collect(upTo: Extender.maxBodyBytes)
             let args: Extender.Args
             do throws(Extender.BadRequest) { args = try Extender.parseArgs(Array(buffer: body)) } catch {
+                metrics.countBadRequest()
                 return json(.object([("error", .string(error.message))]), status: .badRequest)
             }
+            metrics.countPrioritize()
             return json(Extender.prioritize(args, fleet: store.snapshot().nodes))
         }
 
@@ -57,6 +61,11 @@ public enum HTTPAPI {
                                 ("marginal_watts_per_load", s.nodes[name].flatMap(Extender.marginalCost).map { .number($0, places: 3) } ?? .null)])
             }
             return json(.object([("hints", .array(hints))]))
+        }
+
+        router.get("/metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: metrics.render(store.snapshot(), nowMs: now()))))
         }
 
         router.get("/healthz") { _, _ -> Response in json(.object([("ok", .bool(true))])) }

@@ -44,6 +44,34 @@ import NIOCore
         }
     }
 
+    @Test func metricsShowTheFleet() async throws {
+        let store = FleetStore()
+        store.ingest(topic: "nexusgrid/v1/pi-1/status", payload: status("pi-1", state: "awake"), nowMs: 9_000)
+        store.ingest(topic: "nexusgrid/v1/pi-2/status", payload: status("pi-2", state: "sleeping"), nowMs: 7_000)
+        store.ingest(topic: "nexusgrid/v1/pi-1/telemetry", payload: Array(#"{"seq":1,"node":"pi-1","total_power_w":4.25,"temperatures":[{"celsius":61.5}],"cpu":{"utilisation":0.5}}"#.utf8), nowMs: 9_500)
+        store.setFeedConnected(true)
+        try await app(store).test(.router) { client in
+            try await client.execute(uri: "/scheduler/filter", method: .post, body: ByteBuffer(string: #"{"NodeNames":["pi-1"]}"#)) { _ in }
+            try await client.execute(uri: "/metrics", method: .get) { r in
+                #expect(r.status == .ok)
+                let text = String(buffer: r.body)
+                for line in [#"nexusgrid_node_power_watts{node="pi-1"} 4.25"#,
+                             #"nexusgrid_node_temperature_celsius{node="pi-1"} 61.5"#,
+                             #"nexusgrid_node_thermal_headroom_celsius{node="pi-1"} 18.5"#,
+                             #"nexusgrid_node_state{node="pi-2",state="sleeping"} 1.0"#,
+                             #"nexusgrid_node_state{node="pi-2",state="awake"} 0.0"#,
+                             #"nexusgrid_node_last_seen_seconds{node="pi-2"} 3.0"#,
+                             #"nexusgrid_fleet_power_watts 4.25"#,
+                             #"nexusgrid_fleet_nodes{state="sleeping"} 1.0"#,
+                             #"nexusgrid_feed_connected 1.0"#,
+                             #"nexusgrid_extender_requests_total{verb="filter"} 1"#] {
+                    #expect(text.contains(line), "missing \(line) in:\n\(text)")
+                }
+                #expect(text.contains("# TYPE nexusgrid_node_power_watts gauge"))
+            }
+        }
+    }
+
     @Test func badBodiesAreRefusedClearly() async throws {
         try await app(FleetStore()).test(.router) { client in
             try await client.execute(uri: "/scheduler/filter", method: .post, body: ByteBuffer(string: "{nope")) { r in
