@@ -90,6 +90,7 @@ let package = Package(
         .library(name: "NexusMQTT", targets: ["NexusMQTT"]),
         .library(name: "NexusBoards", targets: ["NexusBoards"]),
         .library(name: "NexusHardware", targets: ["NexusHardware"]),
+        .library(name: "NexusYAML", targets: ["NexusYAML"]),
     ],
     targets: systemTargets + agentTargets,
     swiftLanguageModes: [.v6]

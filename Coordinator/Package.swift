@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The live model of the fleet, fed by the agents' status, telemetry and events;
@@ -33,6 +34,14 @@ let package = Package(
         // The Kubernetes scheduler extender's wire format (k8s.io/kube-scheduler/extender/v1)
         // and its filter and prioritize rules over a fleet snapshot.
         .target(name: "NexusExtender", dependencies: ["NexusFleet"], swiftSettings: swiftSettings),
+        // The Kubernetes API: kubeconfig or in-cluster credentials, nodes read and patched,
+        // and the labels and taints NexusGrid keeps on them (only under nexusgrid.io/).
+        .target(name: "NexusKube",
+                dependencies: ["NexusFleet",
+                               .product(name: "NexusWire", package: "NexusGrid"),
+                               .product(name: "NexusYAML", package: "NexusGrid"),
+                               .product(name: "AsyncHTTPClient", package: "async-http-client")],
+                swiftSettings: swiftSettings),
         // The service: the MQTT feed on its own thread, the HTTP API, the lifecycle.
         .target(name: "NexusCoordinator",
                 dependencies: ["NexusFleet", "NexusExtender",
@@ -45,11 +54,15 @@ let package = Package(
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "nexus-coordinator",
-                          dependencies: ["NexusCoordinator",
+                          dependencies: ["NexusCoordinator", "NexusKube",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: swiftSettings),
         .testTarget(name: "NexusFleetTests", dependencies: ["NexusFleet", .product(name: "NexusWire", package: "NexusGrid")],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "NexusKubeTests",
+                    dependencies: ["NexusKube", "NexusFleet", .product(name: "NexusWire", package: "NexusGrid"),
+                                   .product(name: "Hummingbird", package: "hummingbird")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "NexusExtenderTests", dependencies: ["NexusExtender", "NexusFleet"], swiftSettings: swiftSettings),
         // The built nexus-coordinator against a real mosquitto and real simulated agents

@@ -3,6 +3,7 @@ import Hummingbird
 import NexusCoordinator
 import NexusHardware
 import NexusMQTT
+import NexusKube
 
 @main
 struct NexusCoordinatorCommand: AsyncParsableCommand {
@@ -31,6 +32,15 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
     @Option(help: "MQTT client id.")
     var clientId: String = "nexus-coordinator"
 
+    @Flag(help: "Keep nexusgrid.io/ labels and NoSchedule taints on the Kubernetes nodes (needs --kubeconfig or --in-cluster).")
+    var labelNodes = false
+
+    @Option(help: "A kubeconfig for the Kubernetes API (its current context).")
+    var kubeconfig: String?
+
+    @Flag(help: "Use the pod's service account for the Kubernetes API.")
+    var inCluster = false
+
     func run() async throws {
         guard let url = BrokerURL(broker) else {
             throw ValidationError("--broker '\(broker)' is not mqtt://HOST[:PORT] or mqtts://HOST[:PORT]")
@@ -45,10 +55,38 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
         settings.certFile = cert
         settings.keyFile = key
         if url.tls, ca == nil { throw ValidationError("mqtts:// needs --ca: the broker's CA is pinned") }
+        var marker: NodeMarker?
+        if labelNodes {
+            let creds: KubeCredentials
+            do {
+                if inCluster { creds = try KubeCredentials.inCluster() } else if let kubeconfig {
+                    creds = try KubeCredentials.kubeconfig(path: kubeconfig)
+                } else {
+                    throw ValidationError("--label-nodes needs --kubeconfig FILE or --in-cluster")
+                }
+            } catch let e as KubeConfigError { throw ValidationError("Kubernetes: \(e)") }
+            do { marker = NodeMarker(client: try KubeClient(credentials: creds)) } catch { throw ValidationError("\(error)") }
+        }
         let logger = NexusHardware.Logger(label: "nexus-coordinator")
         let store = FleetStore()
         let feed = FeedThread(settings: settings, store: store, logger: logger)
         do { try feed.start() } catch { throw ValidationError("MQTT: \(error)") }
+        if let marker {
+            logger.info("labelling nodes", ["api": marker.client.credentials.server])
+            // Off the request path: a slow API server delays labels, never an extender answer.
+            Task.detached {
+                while !Task.isCancelled {
+                    for r in store.snapshot().nodes.values.sorted(by: { $0.name < $1.name }) {
+                        switch await marker.reconcile(r) {
+                        case .patched: logger.info("node marks updated", ["node": r.name, "state": r.state])
+                        case .failed(let why): logger.warning("node marks not updated", ["node": r.name, "error": why])
+                        case .unchanged, .notInCluster: break
+                        }
+                    }
+                    try? await Task.sleep(for: .seconds(10))
+                }
+            }
+        }
         let app = Application(router: HTTPAPI.router(store: store, now: { SystemClock.wallMilliseconds }),
                               configuration: .init(address: .hostname(host, port: port), serverName: "nexus-coordinator"))
         logger.info("serving", ["listen": listen, "broker": url.description])
