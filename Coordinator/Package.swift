@@ -42,9 +42,12 @@ let package = Package(
                                .product(name: "NexusYAML", package: "NexusGrid"),
                                .product(name: "AsyncHTTPClient", package: "async-http-client")],
                 swiftSettings: swiftSettings),
+        // When to put a node to sleep and when to wake one, with the safety rules; values
+        // in, decisions out, so every rule is tested without a cluster.
+        .target(name: "NexusPolicy", dependencies: ["NexusFleet"], swiftSettings: swiftSettings),
         // The service: the MQTT feed on its own thread, the HTTP API, the lifecycle.
         .target(name: "NexusCoordinator",
-                dependencies: ["NexusFleet", "NexusExtender",
+                dependencies: ["NexusFleet", "NexusExtender", "NexusPolicy",
                                .product(name: "NexusMQTT", package: "NexusGrid"),
                                .product(name: "NexusWire", package: "NexusGrid"),
                                .product(name: "NexusHardware", package: "NexusGrid"),
@@ -54,12 +57,13 @@ let package = Package(
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "nexus-coordinator",
-                          dependencies: ["NexusCoordinator", "NexusKube",
+                          dependencies: ["NexusCoordinator", "NexusKube", "NexusPolicy",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: swiftSettings),
         .testTarget(name: "NexusFleetTests", dependencies: ["NexusFleet", .product(name: "NexusWire", package: "NexusGrid")],
                     swiftSettings: swiftSettings),
+        .testTarget(name: "NexusPolicyTests", dependencies: ["NexusPolicy", "NexusFleet"], swiftSettings: swiftSettings),
         .testTarget(name: "NexusKubeTests",
                     dependencies: ["NexusKube", "NexusFleet", .product(name: "NexusWire", package: "NexusGrid"),
                                    .product(name: "Hummingbird", package: "hummingbird")],
@@ -69,7 +73,7 @@ let package = Package(
         // (the root package's nexus-agent, built first by tools/test).
         .testTarget(name: "CoordinatorIntegrationTests", swiftSettings: swiftSettings),
         .testTarget(name: "NexusCoordinatorTests",
-                    dependencies: ["NexusCoordinator", "NexusFleet",
+                    dependencies: ["NexusCoordinator", "NexusFleet", "NexusPolicy",
                                    .product(name: "HummingbirdTesting", package: "hummingbird")],
                     swiftSettings: swiftSettings),
     ],

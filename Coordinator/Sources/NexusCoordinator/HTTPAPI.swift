@@ -1,6 +1,7 @@
 public import Hummingbird
 public import NexusExtender
 internal import NexusFleet
+public import NexusPolicy
 internal import NexusWire
 internal import NIOCore
 
@@ -9,6 +10,7 @@ internal import NIOCore
 public enum HTTPAPI {
     /// `now`: the wall clock in milliseconds (the feed's `lastSeenMs` use the same).
     public static func router(store: FleetStore, policy: Extender.Policy = .init(), metrics: CoordinatorMetrics = .init(),
+                              power: PolicyRunner? = nil,
                               now: @escaping @Sendable () -> Int64) -> Router<BasicRequestContext> {
         let router = Router()
 
@@ -61,6 +63,20 @@ public enum HTTPAPI {
                                 ("marginal_watts_per_load", s.nodes[name].flatMap(Extender.marginalCost).map { .number($0, places: 3) } ?? .null)])
             }
             return json(.object([("hints", .array(hints))]))
+        }
+
+        router.get("/v1/decisions") { _, _ -> Response in
+            guard let power else { return json(.object([("mode", .string("off")), ("decisions", .array([]))])) }
+            let r = power.report()
+            let decisions: [JSONValue] = r.decisions.reversed().map { d in
+                .object([("at_ms", .int(d.atMs)), ("node", .string(d.node)), ("action", .string(d.action.rawValue)),
+                         ("reason", .string(d.reason)), ("acted", .bool(d.acted))])
+            }
+            let inFlight: [JSONValue] = r.inFlight.map {
+                .object([("node", .string($0.node)), ("action", .string($0.action)), ("since_ms", .int($0.sinceMs))])
+            }
+            return json(.object([("mode", .string(r.mode.rawValue)), ("holding", r.holding.map { .string($0) } ?? .null),
+                                 ("in_flight", .array(inFlight)), ("decisions", .array(decisions))]))
         }
 
         router.get("/metrics") { _, _ -> Response in

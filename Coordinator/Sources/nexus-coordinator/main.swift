@@ -4,6 +4,7 @@ import NexusCoordinator
 import NexusHardware
 import NexusMQTT
 import NexusKube
+import NexusPolicy
 
 @main
 struct NexusCoordinatorCommand: AsyncParsableCommand {
@@ -41,6 +42,15 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
     @Flag(help: "Use the pod's service account for the Kubernetes API.")
     var inCluster = false
 
+    @Option(help: "The power policy: off, or dry-run (decides and records in /v1/decisions, acts on nothing).")
+    var policy: String = "off"
+
+    @Option(help: "A node the policy never puts to sleep (control-plane, etcd, opted out); repeatable.")
+    var protect: [String] = []
+
+    @Option(help: "The policy never leaves fewer awake nodes than this.")
+    var minAwake: Int = 2
+
     func run() async throws {
         guard let url = BrokerURL(broker) else {
             throw ValidationError("--broker '\(broker)' is not mqtt://HOST[:PORT] or mqtts://HOST[:PORT]")
@@ -55,6 +65,21 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
         settings.certFile = cert
         settings.keyFile = key
         if url.tls, ca == nil { throw ValidationError("mqtts:// needs --ca: the broker's CA is pinned") }
+        var power: PolicyRunner?
+        switch policy {
+        case "off": break
+        case "dry-run":
+            var s = PolicySettings()
+            s.mode = .dryRun
+            s.protected = Set(protect)
+            guard minAwake >= 1 else { throw ValidationError("--min-awake must be at least 1") }
+            s.minAwake = minAwake
+            power = PolicyRunner(settings: s)
+        case "on":
+            throw ValidationError("--policy on: acting on decisions (drain, signed sleep and wake) is not built yet; use dry-run")
+        default:
+            throw ValidationError("--policy '\(policy)' is not off or dry-run")
+        }
         var marker: NodeMarker?
         if labelNodes {
             let creds: KubeCredentials
@@ -87,7 +112,20 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
                 }
             }
         }
-        let app = Application(router: HTTPAPI.router(store: store, now: { SystemClock.wallMilliseconds }),
+        if let power {
+            logger.info("power policy", ["mode": power.settings.mode.rawValue, "protected": protect.joined(separator: ","),
+                                         "min_awake": "\(minAwake)"])
+            Task.detached {
+                while !Task.isCancelled {
+                    for d in power.step(store.snapshot(), nowMs: SystemClock.wallMilliseconds, staleAfterMs: 20_000) {
+                        logger.notice(d.acted ? "decision" : "decision (dry run: not acted on)",
+                                      ["node": d.node, "action": d.action.rawValue, "reason": d.reason])
+                    }
+                    try? await Task.sleep(for: .seconds(10))
+                }
+            }
+        }
+        let app = Application(router: HTTPAPI.router(store: store, power: power, now: { SystemClock.wallMilliseconds }),
                               configuration: .init(address: .hostname(host, port: port), serverName: "nexus-coordinator"))
         logger.info("serving", ["listen": listen, "broker": url.description])
         try await app.runService()

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 @testable import NexusCoordinator
+import NexusPolicy
 
 /// The HTTP side through Hummingbird's test client: routes, status codes, size limits.
 @Suite struct HTTPAPITests {
@@ -68,6 +69,36 @@ import NIOCore
                     #expect(text.contains(line), "missing \(line) in:\n\(text)")
                 }
                 #expect(text.contains("# TYPE nexusgrid_node_power_watts gauge"))
+            }
+        }
+    }
+
+    @Test func decisionsAreListedNewestFirstWithReasons() async throws {
+        let store = FleetStore()
+        for n in ["pi-1", "pi-2", "pi-3"] {
+            store.ingest(topic: "nexusgrid/v1/\(n)/status", payload: status(n, state: "awake"), nowMs: 9_000)
+            store.ingest(topic: "nexusgrid/v1/\(n)/telemetry", payload: Array(#"{"seq":1,"node":"\#(n)","total_power_w":3,"cpu":{"utilisation":0.02}}"#.utf8), nowMs: 9_900)
+        }
+        store.setFeedConnected(true)
+        var s = PolicySettings()
+        s.mode = .dryRun
+        s.sleepHoldMs = 0
+        s.protected = ["pi-1"]
+        let power = PolicyRunner(settings: s)
+        let d = power.step(store.snapshot(), nowMs: 10_000, staleAfterMs: 20_000)
+        #expect(d.count == 1 && d.first?.acted == false)
+        let app = Application(router: HTTPAPI.router(store: store, power: power, now: { 10_000 }))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/decisions", method: .get) { r in
+                let out = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
+                #expect(out["mode"] as? String == "dry-run")
+                let list = try #require(out["decisions"] as? [[String: Any]])
+                #expect(list.count == 1)
+                #expect(list.first?["action"] as? String == "sleep")
+                #expect(list.first?["node"] as? String != "pi-1")
+                #expect((list.first?["reason"] as? String)?.contains("least efficient idle node") == true)
+                #expect(list.first?["acted"] as? Bool == false)
+                #expect((out["in_flight"] as? [[String: Any]])?.count == 1)
             }
         }
     }

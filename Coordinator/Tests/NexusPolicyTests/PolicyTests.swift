@@ -1,0 +1,167 @@
+import Testing
+@testable import NexusFleet
+@testable import NexusPolicy
+
+func node(_ name: String, _ state: String = "awake", util: Double = 0.05, idle: Double = 3, perLoad: Double = 4,
+          seen: Int64 = 0, wake: String = "poe-relay") -> NodeRecord {
+    var r = NodeRecord(name: name)
+    r.state = state
+    r.utilisation = util
+    r.lastSeenMs = seen
+    r.wakeMethod = wake
+    r.energy = EnergyModel(priorIdleWatts: idle, priorMaxWatts: idle + perLoad)
+    return r
+}
+
+func fleet(_ nodes: NodeRecord...) -> [String: NodeRecord] {
+    Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) })
+}
+
+func settings(_ mode: PolicySettings.Mode = .on) -> PolicySettings {
+    var s = PolicySettings()
+    s.mode = mode
+    s.minAwake = 2
+    s.sleepHoldMs = 600_000
+    s.wakeHoldMs = 60_000
+    return s
+}
+
+/// Runs the policy every 10 s from `from` to `to` (ms), keeping the nodes fresh.
+func run(_ p: inout PowerPolicy, _ nodes: inout [String: NodeRecord], from: Int64, to: Int64, pending: Int = 0,
+         feedFresh: Bool = true) -> [Decision] {
+    var out: [Decision] = []
+    var t = from
+    while t <= to {
+        for k in nodes.keys { nodes[k]?.lastSeenMs = t }
+        out += p.evaluate(nodes, nowMs: t, feedFresh: feedFresh, pendingPods: pending)
+        t += 10_000
+    }
+    return out
+}
+
+@Suite struct PowerPolicyTests {
+    @Test func sleepsTheLeastEfficientIdleNodeAfterTheHoldTime() throws {
+        var p = PowerPolicy(settings: settings())
+        var f = fleet(node("pi-a"), node("pi-b", idle: 2.5), node("pc-c", idle: 9), node("pi-d", util: 0.4))
+        // Under the line for 9 min 50 s: nothing yet.
+        #expect(run(&p, &f, from: 0, to: 590_000).isEmpty)
+        #expect(p.holding?.contains("below 50 % for 590 s of 600 s") == true, "\(p.holding ?? "")")
+        let d = run(&p, &f, from: 600_000, to: 600_000)
+        let s = try #require(d.first)
+        #expect(d.count == 1)
+        #expect(s.node == "pc-c" && s.action == .sleep && s.acted)
+        #expect(s.reason.contains("least efficient idle node (9.0 W idle)"), "\(s.reason)")
+    }
+
+    @Test func neverSleepsAProtectedNode() {
+        var s = settings()
+        s.protected = ["pc-c"] // e.g. the K3s server: control plane and etcd
+        var p = PowerPolicy(settings: s)
+        var f = fleet(node("pi-a"), node("pi-b", idle: 2.5), node("pc-c", idle: 9))
+        let d = run(&p, &f, from: 0, to: 600_000)
+        #expect(d.map(\.node) == ["pi-a"])
+    }
+
+    @Test func neverGoesBelowTheMinimumAwake() {
+        var p = PowerPolicy(settings: settings())
+        var f = fleet(node("a"), node("b"), node("c", "sleeping"))
+        #expect(run(&p, &f, from: 0, to: 3_600_000).isEmpty)
+        #expect(p.holding == "2 awake nodes, the minimum is 2")
+    }
+
+    @Test func hysteresisRestartsWhenLoadReturns() {
+        var p = PowerPolicy(settings: settings())
+        var f = fleet(node("a"), node("b"), node("c"))
+        #expect(run(&p, &f, from: 0, to: 500_000).isEmpty)
+        // A burst of work: the clock starts again.
+        for k in f.keys { f[k]?.utilisation = 0.7 }
+        #expect(run(&p, &f, from: 510_000, to: 520_000).isEmpty)
+        for k in f.keys { f[k]?.utilisation = 0.05 }
+        #expect(run(&p, &f, from: 530_000, to: 1_120_000).isEmpty)
+        #expect(run(&p, &f, from: 1_130_000, to: 1_130_000).count == 1)
+    }
+
+    @Test func noSleepSoonAfterAWake() throws {
+        func scenario(cooldownMs: Int64) throws -> String? {
+            var s = settings()
+            s.cooldownAfterWakeMs = cooldownMs
+            var p = PowerPolicy(settings: s)
+            // c is the most expensive node to keep awake, so without the cooldown it goes first.
+            var f = fleet(node("a"), node("b"), node("c", "sleeping", idle: 9, perLoad: 2))
+            let w = run(&p, &f, from: 0, to: 60_000, pending: 3)
+            #expect(w.map(\.node) == ["c"] && w.first?.action == .wake)
+            f["c"]?.state = "awake"
+            let d = run(&p, &f, from: 70_000, to: 680_000)
+            #expect(d.count == 1, "\(d)")
+            return d.first?.node
+        }
+        // Woken 610 s before the sleep decision: inside a 20-minute cooldown, c stays up.
+        #expect(try scenario(cooldownMs: 1_200_000) != "c")
+        // With a 5-minute cooldown it has served its time, and is the one to go.
+        #expect(try scenario(cooldownMs: 300_000) == "c")
+    }
+
+    @Test func neverActsOnStaleData() {
+        var p = PowerPolicy(settings: settings())
+        var f = fleet(node("a"), node("b"), node("c"))
+        var t: Int64 = 0
+        while t <= 1_200_000 {
+            for k in ["a", "b"] { f[k]?.lastSeenMs = t } // c went quiet at 0
+            #expect(p.evaluate(f, nowMs: t, feedFresh: true).isEmpty)
+            t += 10_000
+        }
+        #expect(p.holding == "c is stale: no decision on stale data")
+        // And with the feed itself down, nothing either.
+        var q = PowerPolicy(settings: settings())
+        var g = fleet(node("a"), node("b"), node("c"))
+        #expect(run(&q, &g, from: 0, to: 1_200_000, feedFresh: false).isEmpty)
+    }
+
+    @Test func oneTransitionAtATimeAndTimeoutsAreReported() throws {
+        var s = settings()
+        s.sleepHoldMs = 0
+        s.transitionTimeoutMs = 300_000
+        var p = PowerPolicy(settings: s)
+        var f = fleet(node("a"), node("b"), node("c"), node("d"))
+        #expect(run(&p, &f, from: 0, to: 0).count == 1)
+        // The node has not gone to sleep: no second decision, for it or any other.
+        #expect(run(&p, &f, from: 10_000, to: 290_000).isEmpty)
+        #expect(p.holding?.hasPrefix("waiting for") == true)
+        let t = run(&p, &f, from: 300_000, to: 300_000)
+        #expect(t.first?.action == .timeout)
+        #expect(t.first?.reason.contains("sleep not finished after 300 s") == true)
+    }
+
+    @Test func aFinishedTransitionFreesThePolicy() {
+        var s = settings()
+        s.sleepHoldMs = 0
+        var p = PowerPolicy(settings: s)
+        var f = fleet(node("a"), node("b"), node("c"), node("d", idle: 9))
+        let first = run(&p, &f, from: 0, to: 0)
+        #expect(first.map(\.node) == ["d"])
+        f["d"]?.state = "sleeping"
+        let next = run(&p, &f, from: 10_000, to: 10_000)
+        #expect(next.count == 1 && next.first?.node != "d")
+    }
+
+    @Test func wakesTheMostEfficientSleeperWhenPodsWait() throws {
+        var p = PowerPolicy(settings: settings())
+        var f = fleet(node("a", util: 0.9), node("b", util: 0.9), node("pc", "sleeping", perLoad: 50),
+                      node("pi", "sleeping", perLoad: 4), node("dark", "sleeping", perLoad: 1, wake: "none"))
+        #expect(run(&p, &f, from: 0, to: 50_000, pending: 2).isEmpty)
+        let d = try #require(run(&p, &f, from: 60_000, to: 60_000, pending: 2).first)
+        #expect(d.node == "pi" && d.action == .wake)
+        #expect(d.reason.hasPrefix("2 pods pending for 60 s"))
+    }
+
+    @Test func dryRunDecidesButDoesNotAct() {
+        var s = settings(.dryRun)
+        s.sleepHoldMs = 0
+        var p = PowerPolicy(settings: s)
+        var f = fleet(node("a"), node("b"), node("c"))
+        let d = run(&p, &f, from: 0, to: 0)
+        #expect(d.count == 1 && d.allSatisfy { !$0.acted })
+        var off = PowerPolicy(settings: settings(.off))
+        #expect(run(&off, &f, from: 0, to: 3_600_000).isEmpty)
+    }
+}
