@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The live model of the fleet, fed by the agents' status, telemetry and events;
@@ -45,6 +46,11 @@ let package = Package(
         // When to put a node to sleep and when to wake one, with the safety rules; values
         // in, decisions out, so every rule is tested without a cluster.
         .target(name: "NexusPolicy", dependencies: ["NexusFleet"], swiftSettings: swiftSettings),
+        // SQLite (GRDB): the fleet's inventory with its learned energy models, the
+        // decisions and an energy history, so that a restart loses nothing.
+        .target(name: "NexusStore",
+                dependencies: ["NexusFleet", "NexusPolicy", .product(name: "GRDB", package: "GRDB.swift")],
+                swiftSettings: swiftSettings),
         // The service: the MQTT feed on its own thread, the HTTP API, the lifecycle.
         .target(name: "NexusCoordinator",
                 dependencies: ["NexusFleet", "NexusExtender", "NexusPolicy",
@@ -57,12 +63,13 @@ let package = Package(
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "nexus-coordinator",
-                          dependencies: ["NexusCoordinator", "NexusKube", "NexusPolicy",
+                          dependencies: ["NexusCoordinator", "NexusKube", "NexusPolicy", "NexusStore", "NexusFleet",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: swiftSettings),
         .testTarget(name: "NexusFleetTests", dependencies: ["NexusFleet", .product(name: "NexusWire", package: "NexusGrid")],
                     swiftSettings: swiftSettings),
+        .testTarget(name: "NexusStoreTests", dependencies: ["NexusStore", "NexusFleet", "NexusPolicy"], swiftSettings: swiftSettings),
         .testTarget(name: "NexusPolicyTests", dependencies: ["NexusPolicy", "NexusFleet"], swiftSettings: swiftSettings),
         .testTarget(name: "NexusKubeTests",
                     dependencies: ["NexusKube", "NexusFleet", .product(name: "NexusWire", package: "NexusGrid"),

@@ -21,6 +21,11 @@ public final class FleetStore: Sendable {
         }
     }
 
+    /// What the database remembered, before the feed says anything.
+    public func restore(_ records: [NodeRecord]) {
+        state.withLock { $0.fleet.restore(records) }
+    }
+
     public func setFeedConnected(_ connected: Bool) {
         state.withLock { $0.feedConnected = connected }
     }

@@ -7,8 +7,8 @@ public final class PolicyRunner: Sendable {
     private let state: Mutex<(policy: PowerPolicy, decisions: [Decision])>
     static let keep = 500
 
-    public init(settings: PolicySettings) {
-        state = Mutex((PowerPolicy(settings: settings), []))
+    public init(settings: PolicySettings, history: [Decision] = []) {
+        state = Mutex((PowerPolicy(settings: settings), Array(history.suffix(Self.keep))))
     }
 
     public var settings: PolicySettings { state.withLock { $0.policy.settings } }

@@ -46,4 +46,33 @@ public struct EnergyModel: Equatable, Sendable {
     }
 
     public func watts(atUtilisation u: Double) -> Double { idleWatts + wattsPerLoad * min(max(u, 0), 1) }
+
+    /// Everything the model has learned, to store and restore it exactly.
+    public struct Saved: Equatable, Sendable {
+        public var idleWatts, wattsPerLoad, p00, p01, p11, forgetting: Double
+        public var samples: Int
+        public init(idleWatts: Double, wattsPerLoad: Double, p00: Double, p01: Double, p11: Double, forgetting: Double, samples: Int) {
+            self.idleWatts = idleWatts
+            self.wattsPerLoad = wattsPerLoad
+            self.p00 = p00
+            self.p01 = p01
+            self.p11 = p11
+            self.forgetting = forgetting
+            self.samples = samples
+        }
+    }
+
+    public var saved: Saved {
+        Saved(idleWatts: idleWatts, wattsPerLoad: wattsPerLoad, p00: p00, p01: p01, p11: p11, forgetting: forgetting, samples: samples)
+    }
+
+    public init(saved s: Saved) {
+        idleWatts = s.idleWatts
+        wattsPerLoad = s.wattsPerLoad
+        p00 = s.p00
+        p01 = s.p01
+        p11 = s.p11
+        forgetting = s.forgetting
+        samples = s.samples
+    }
 }

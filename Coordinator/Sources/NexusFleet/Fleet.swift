@@ -116,6 +116,12 @@ public struct Fleet: Sendable {
         }
     }
 
+    /// Nodes from the database at start: what was known before a restart. Their feed
+    /// data is old, so the staleness rules hold until they speak again.
+    public mutating func restore(_ records: [NodeRecord]) {
+        for r in records where nodes[r.name] == nil { nodes[r.name] = r }
+    }
+
     /// Marks a node as being woken by the coordinator (its agent is not running to say so).
     public mutating func markWaking(_ node: String) {
         guard var r = nodes[node] else { return }

@@ -5,6 +5,9 @@ import NexusHardware
 import NexusMQTT
 import NexusKube
 import NexusPolicy
+import NexusStore
+import NexusFleet
+import Foundation
 
 @main
 struct NexusCoordinatorCommand: AsyncParsableCommand {
@@ -51,6 +54,12 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
     @Option(help: "The policy never leaves fewer awake nodes than this.")
     var minAwake: Int = 2
 
+    @Option(help: "SQLite file for the inventory, decisions and energy history (default: $STATE_DIRECTORY/coordinator.sqlite under systemd, else ./nexus-coordinator.sqlite; :memory: keeps nothing).")
+    var database: String?
+
+    @Option(help: "Seconds between saves of the model to the database.")
+    var saveInterval: Int = 10
+
     func run() async throws {
         guard let url = BrokerURL(broker) else {
             throw ValidationError("--broker '\(broker)' is not mqtt://HOST[:PORT] or mqtts://HOST[:PORT]")
@@ -65,6 +74,17 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
         settings.certFile = cert
         settings.keyFile = key
         if url.tls, ca == nil { throw ValidationError("mqtts:// needs --ca: the broker's CA is pinned") }
+        let dbPath = database ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"].map { "\($0)/coordinator.sqlite" }
+            ?? "nexus-coordinator.sqlite"
+        let db: FleetDatabase
+        do { db = try FleetDatabase(path: dbPath) } catch { throw ValidationError("\(error)") }
+        guard (1...3600).contains(saveInterval) else { throw ValidationError("--save-interval must be 1-3600 seconds") }
+        let history: [Decision]
+        let remembered: [NodeRecord]
+        do {
+            history = try db.decisions()
+            remembered = try db.loadNodes()
+        } catch { throw ValidationError("\(error)") }
         var power: PolicyRunner?
         switch policy {
         case "off": break
@@ -74,7 +94,7 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
             s.protected = Set(protect)
             guard minAwake >= 1 else { throw ValidationError("--min-awake must be at least 1") }
             s.minAwake = minAwake
-            power = PolicyRunner(settings: s)
+            power = PolicyRunner(settings: s, history: history)
         case "on":
             throw ValidationError("--policy on: acting on decisions (drain, signed sleep and wake) is not built yet; use dry-run")
         default:
@@ -94,6 +114,8 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
         }
         let logger = NexusHardware.Logger(label: "nexus-coordinator")
         let store = FleetStore()
+        store.restore(remembered)
+        logger.info("database", ["path": dbPath, "nodes": "\(remembered.count)", "decisions": "\(history.count)"])
         let feed = FeedThread(settings: settings, store: store, logger: logger)
         do { try feed.start() } catch { throw ValidationError("MQTT: \(error)") }
         if let marker {
@@ -117,11 +139,32 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
                                          "min_awake": "\(minAwake)"])
             Task.detached {
                 while !Task.isCancelled {
-                    for d in power.step(store.snapshot(), nowMs: SystemClock.wallMilliseconds, staleAfterMs: 20_000) {
+                    let decisions = power.step(store.snapshot(), nowMs: SystemClock.wallMilliseconds, staleAfterMs: 20_000)
+                    for d in decisions {
                         logger.notice(d.acted ? "decision" : "decision (dry run: not acted on)",
                                       ["node": d.node, "action": d.action.rawValue, "reason": d.reason])
                     }
+                    do { try db.record(decisions) } catch { logger.error("\(error)") }
                     try? await Task.sleep(for: .seconds(10))
+                }
+            }
+        }
+        // The model to disk every few seconds, a power reading per node every minute.
+        let interval = saveInterval
+        Task.detached {
+            var lastEnergy: Int64 = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(interval))
+                let nodes = Array(store.snapshot().nodes.values)
+                let now = SystemClock.wallMilliseconds
+                do {
+                    try db.save(nodes: nodes)
+                    if now - lastEnergy >= 60_000 {
+                        try db.sampleEnergy(nodes, atMs: now)
+                        lastEnergy = now
+                    }
+                } catch {
+                    logger.error("\(error)")
                 }
             }
         }

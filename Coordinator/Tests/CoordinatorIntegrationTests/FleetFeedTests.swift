@@ -75,7 +75,10 @@ func httpJSON(_ url: String, body: String? = nil) async throws -> (Int, Any) {
         let broker = try Child("/usr/sbin/mosquitto", ["-c", conf.path])
         defer { broker.stop() }
         try await Task.sleep(for: .milliseconds(300))
-        let coord = try Child(coordinator, ["--broker", "mqtt://127.0.0.1:\(mqttPort)", "--listen", "127.0.0.1:\(httpPort)"])
+        let dbPath = dir.appendingPathComponent("fleet.sqlite").path
+        let coordArgs = ["--broker", "mqtt://127.0.0.1:\(mqttPort)", "--listen", "127.0.0.1:\(httpPort)",
+                         "--database", dbPath, "--save-interval", "1"]
+        let coord = try Child(coordinator, coordArgs)
         defer { coord.stop() }
         let cfg = dir.appendingPathComponent("agent-c.yaml")
         try "node: sim-c\nboard: sim\nsample_interval_s: 0.5\n".write(to: cfg, atomically: true, encoding: .utf8)
@@ -126,5 +129,26 @@ func httpJSON(_ url: String, body: String? = nil) async throws -> (Int, Any) {
         }
         #expect(refused["sim-c"] == "nexusgrid: node's agent is offline", "\(refused)")
         #expect(refused.count == 1)
+
+        // A restart loses nothing: with the broker gone too, the new process still knows
+        // the fleet from its database.
+        try await Task.sleep(for: .milliseconds(1500)) // one save interval and some
+        coord.stop()
+        broker.stop()
+        let again = try Child(coordinator, coordArgs)
+        defer { again.stop() }
+        var restored: [[String: Any]] = []
+        for _ in 0..<100 {
+            if let (_, json) = try? await httpJSON(base + "/v1/nodes"), let n = (json as? [String: Any])?["nodes"] as? [[String: Any]] {
+                restored = n
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(restored.map { $0["name"] as? String } == ["pc-b", "sim-a", "sim-c"], "\(again.stderr)")
+        #expect(restored.map { $0["board"] as? String } == ["sim-pc", "sim", "sim"])
+        #expect(restored.last?["state"] as? String == "offline")
+        #expect(((restored.first?["energy_model"] as? [String: Any])?["samples"] as? Int ?? 0) >= 1)
+        #expect(again.stderr.contains("database path=\(dbPath) nodes=3"), "\(again.stderr)")
     }
 }
