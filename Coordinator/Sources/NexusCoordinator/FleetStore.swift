@@ -35,6 +35,12 @@ public final class FleetStore: Sendable {
         public var feedConnected: Bool
         public var lastMessageMs: Int64
         public var rejectedMessages: Int
+
+        /// Whether the coordinator's own feed is working: connected, and heard from within
+        /// `staleAfterMs`. While it is not, nodes are not held stale and no decision is made.
+        public func feedIsFresh(nowMs: Int64, staleAfterMs: Int64) -> Bool {
+            feedConnected && nowMs - lastMessageMs < staleAfterMs
+        }
     }
 
     public func snapshot() -> Snapshot {

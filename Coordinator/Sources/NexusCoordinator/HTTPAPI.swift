@@ -14,29 +14,35 @@ public enum HTTPAPI {
                               now: @escaping @Sendable () -> Int64) -> Router<BasicRequestContext> {
         let router = Router()
 
-        router.post("/scheduler/filter") { request, _ -> Response in
+        /// The request's ExtenderArgs, or the 400 answer (in the verb's own shape) if unusable.
+        /// Bodies over the limit are refused with 413 by `collect` before any parsing.
+        @Sendable func args(_ request: Request, onError: (String) -> JSONValue) async throws -> Parsed {
             let body = try await request.body.collect(upTo: Extender.maxBodyBytes)
-            let args: Extender.Args
-            do throws(Extender.BadRequest) { args = try Extender.parseArgs(Array(buffer: body)) } catch {
+            do throws(Extender.BadRequest) { return .args(try Extender.parseArgs(Array(buffer: body))) } catch {
                 metrics.countBadRequest()
-                return json(Extender.filterError(error.message), status: .badRequest)
+                return .refused(json(onError(error.message), status: .badRequest))
             }
-            metrics.countFilter()
-            let s = store.snapshot()
-            let t = now()
-            let fresh = s.feedConnected && t - s.lastMessageMs < policy.staleAfterMs
-            return json(Extender.filter(args, fleet: s.nodes, policy: policy, nowMs: t, feedIsFresh: fresh))
+        }
+
+        router.post("/scheduler/filter") { request, _ -> Response in
+            switch try await args(request, onError: Extender.filterError) {
+            case .refused(let answer): return answer
+            case .args(let a):
+                metrics.countFilter()
+                let s = store.snapshot()
+                let t = now()
+                let fresh = s.feedIsFresh(nowMs: t, staleAfterMs: policy.staleAfterMs)
+                return json(Extender.filter(a, fleet: s.nodes, policy: policy, nowMs: t, feedIsFresh: fresh))
+            }
         }
 
         router.post("/scheduler/prioritize") { request, _ -> Response in
-            let body = try await request.body.collect(upTo: Extender.maxBodyBytes)
-            let args: Extender.Args
-            do throws(Extender.BadRequest) { args = try Extender.parseArgs(Array(buffer: body)) } catch {
-                metrics.countBadRequest()
-                return json(.object([("error", .string(error.message))]), status: .badRequest)
+            switch try await args(request, onError: { JSONValue.object([("error", .string($0))]) }) {
+            case .refused(let answer): return answer
+            case .args(let a):
+                metrics.countPrioritize()
+                return json(Extender.prioritize(a, fleet: store.snapshot().nodes))
             }
-            metrics.countPrioritize()
-            return json(Extender.prioritize(args, fleet: store.snapshot().nodes))
         }
 
         router.get("/v1/nodes") { _, _ -> Response in
@@ -51,7 +57,7 @@ public enum HTTPAPI {
         router.get("/v1/hints") { _, _ -> Response in
             let s = store.snapshot()
             let t = now()
-            let fresh = s.feedConnected && t - s.lastMessageMs < policy.staleAfterMs
+            let fresh = s.feedIsFresh(nowMs: t, staleAfterMs: policy.staleAfterMs)
             let names = s.nodes.keys.sorted()
             let args = Extender.Args(nodeNames: names)
             let scores = Extender.prioritize(args, fleet: s.nodes).arrayValue ?? []
@@ -86,6 +92,11 @@ public enum HTTPAPI {
 
         router.get("/healthz") { _, _ -> Response in json(.object([("ok", .bool(true))])) }
         return router
+    }
+
+    enum Parsed {
+        case args(Extender.Args)
+        case refused(Response)
     }
 
     static func nodeJSON(_ r: NodeRecord, nowMs: Int64) -> JSONValue {

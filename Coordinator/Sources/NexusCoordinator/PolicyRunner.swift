@@ -14,9 +14,9 @@ public final class PolicyRunner: Sendable {
     public var settings: PolicySettings { state.withLock { $0.policy.settings } }
 
     /// One round; returns the new decisions.
-    public func step(_ s: FleetStore.Snapshot, nowMs: Int64, staleAfterMs: Int64) -> [Decision] {
+    public func step(_ s: FleetStore.Snapshot, nowMs: Int64) -> [Decision] {
         state.withLock {
-            let fresh = s.feedConnected && nowMs - s.lastMessageMs < staleAfterMs
+            let fresh = s.feedIsFresh(nowMs: nowMs, staleAfterMs: $0.policy.settings.staleMs)
             let new = $0.policy.evaluate(s.nodes, nowMs: nowMs, feedFresh: fresh)
             $0.decisions += new
             if $0.decisions.count > Self.keep { $0.decisions.removeFirst($0.decisions.count - Self.keep) }

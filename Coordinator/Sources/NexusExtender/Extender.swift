@@ -118,9 +118,10 @@ public enum Extender {
                 keep.append(name)
             }
         }
+        let passing = Set(keep)
         let nodes: JSONValue = args.nodes.map { items in
             .object([("metadata", .object([])),
-                     ("items", .array(items.filter { keep.contains($0["metadata"]?["name"]?.stringValue ?? "") }))])
+                     ("items", .array(items.filter { passing.contains($0["metadata"]?["name"]?.stringValue ?? "") }))])
         } ?? .null
         let names: JSONValue = args.nodeNames != nil ? .array(keep.map { .string($0) }) : .null
         // Preempting pods cannot wake, cool or refresh a node: every refusal is unresolvable.

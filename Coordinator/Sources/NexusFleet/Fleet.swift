@@ -122,10 +122,4 @@ public struct Fleet: Sendable {
         for r in records where nodes[r.name] == nil { nodes[r.name] = r }
     }
 
-    /// Marks a node as being woken by the coordinator (its agent is not running to say so).
-    public mutating func markWaking(_ node: String) {
-        guard var r = nodes[node] else { return }
-        r.state = "waking"
-        nodes[node] = r
-    }
 }

@@ -139,7 +139,7 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
                                          "min_awake": "\(minAwake)"])
             Task.detached {
                 while !Task.isCancelled {
-                    let decisions = power.step(store.snapshot(), nowMs: SystemClock.wallMilliseconds, staleAfterMs: 20_000)
+                    let decisions = power.step(store.snapshot(), nowMs: SystemClock.wallMilliseconds)
                     for d in decisions {
                         logger.notice(d.acted ? "decision" : "decision (dry run: not acted on)",
                                       ["node": d.node, "action": d.action.rawValue, "reason": d.reason])

@@ -85,7 +85,7 @@ import NexusPolicy
         s.sleepHoldMs = 0
         s.protected = ["pi-1"]
         let power = PolicyRunner(settings: s)
-        let d = power.step(store.snapshot(), nowMs: 10_000, staleAfterMs: 20_000)
+        let d = power.step(store.snapshot(), nowMs: 10_000)
         #expect(d.count == 1 && d.first?.acted == false)
         let app = Application(router: HTTPAPI.router(store: store, power: power, now: { 10_000 }))
         try await app.test(.router) { client in
