@@ -83,6 +83,11 @@ final class Broker {
         }
     }
 
+    /// mosquitto_sub following `topic` (QoS 1, "topic payload" lines) until stopped.
+    func follow(_ topic: String) throws -> LineCollector {
+        try LineCollector("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(port)", "-v", "-q", "1", "-t", topic])
+    }
+
     /// mosquitto_sub: an independent client. Returns its lines ("topic payload") once it
     /// has `count` of them, or what it has after `timeout` seconds. (Its own -W relies on
     /// SIGALRM, which children of a Foundation Process may have blocked: the harness

@@ -31,8 +31,7 @@ import Testing
                                                          "--interval", "0.5", "--command-key", "coordinator=\(path("coordinator.pub"))"])
         defer { agent.stop() }
         #expect(agent.wait(timeout: 10) { _ in agent.stderr.contains("MQTT connected") }, "\(agent.stderr)")
-        let ev = try LineCollector("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(broker.port)", "-v", "-q", "1",
-                                                              "-t", "nexusgrid/v1/cmd-1/event"])
+        let ev = try broker.follow("nexusgrid/v1/cmd-1/event")
         defer { ev.stop(SIGKILL) }
         usleep(300_000)
         let topic = "nexusgrid/v1/cmd-1/cmd/relay"
@@ -89,8 +88,7 @@ import Testing
                                                          "--command-key", "coordinator=\(path("coordinator.pub"))"])
         defer { agent.stop() }
         #expect(agent.wait(timeout: 10) { _ in agent.stderr.contains("MQTT connected") }, "\(agent.stderr)")
-        let status = try LineCollector("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(broker.port)", "-v", "-q", "1",
-                                                                  "-t", "nexusgrid/v1/cmd-1/status"])
+        let status = try broker.follow("nexusgrid/v1/cmd-1/status")
         defer { status.stop(SIGKILL) }
         #expect(status.wait(timeout: 10) { l in l.contains { $0.contains("\"state\":\"awake\"") } })
         try publish(broker, "nexusgrid/v1/cmd-1/cmd/sleep", try sign("sleep", payload: #"{"id":"s-1"}"#))
@@ -109,8 +107,7 @@ import Testing
         let agent = try LineCollector(AgentBinary.path, ["run", "--board", "sim", "--node", "cmd-1", "--broker", broker.url, "--interval", "0.5"])
         defer { agent.stop() }
         #expect(agent.wait(timeout: 10) { _ in agent.stderr.contains("MQTT connected") })
-        let ev = try LineCollector("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(broker.port)", "-v", "-q", "1",
-                                                              "-t", "nexusgrid/v1/cmd-1/event"])
+        let ev = try broker.follow("nexusgrid/v1/cmd-1/event")
         defer { ev.stop(SIGKILL) }
         usleep(300_000)
         try publish(broker, "nexusgrid/v1/cmd-1/cmd/sleep", try sign("sleep"))

@@ -66,8 +66,7 @@ import Testing
         while a.stderr.components(separatedBy: "MQTT connect failed").count < 3 && Date() < deadline { usleep(50_000) }
         #expect(a.stderr.contains("MQTT connection lost"))
         try broker.start()
-        let events = try LineCollector("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(broker.port)", "-v", "-q", "1",
-                                                                  "-t", "nexusgrid/v1/feed-3/event"])
+        let events = try broker.follow("nexusgrid/v1/feed-3/event")
         defer { events.stop(SIGKILL) }
         #expect(events.wait(timeout: 20) { lines in lines.contains { $0.contains("\"type\":\"mqtt-disconnected\"") } },
                 "events: \(events.lines); agent running: \(a.process.isRunning); agent log: \(a.stderr)")

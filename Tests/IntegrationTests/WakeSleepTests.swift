@@ -14,7 +14,7 @@ import Testing
     }
 
     func subscribe(_ broker: Broker, _ topic: String) throws -> LineCollector {
-        let c = try LineCollector("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(broker.port)", "-v", "-q", "1", "-t", topic])
+        let c = try broker.follow(topic)
         usleep(300_000)
         return c
     }

@@ -221,12 +221,12 @@ public final class AgentRunner {
     func wake(_ target: String) -> (String, String) {
         func failed(_ method: String, _ detail: String) -> (String, String) {
             logger.warning("wake failed", ["target": target, "method": method, "error": detail])
-            feed?.event("wake", [.init("target", target), .init("method", method), .init("outcome", "failed"), .init("detail", detail)])
+            wakeEvent(target, method, "failed", detail)
             return ("failed", detail)
         }
         func started(_ method: String, _ outcome: String, _ detail: String) -> (String, String) {
             logger.notice("waking node", ["target": target, "method": method, "detail": detail])
-            feed?.event("wake", [.init("target", target), .init("method", method), .init("outcome", outcome), .init("detail", detail)])
+            wakeEvent(target, method, outcome, detail)
             return ("ok", detail)
         }
         guard let how = wakeTargets[target] else {
@@ -262,9 +262,8 @@ public final class AgentRunner {
                 return failed("poe-relay", error.description)
             }
             let wait = scheduleRestore(relay) { [unowned self] ok in
-                self.feed?.event("wake", [.init("target", target), .init("method", "poe-relay"),
-                                          .init("outcome", ok ? "powered" : "failed"),
-                                          .init("detail", ok ? "relay \(name) on again" : "relay \(name) could not be switched on")])
+                self.wakeEvent(target, "poe-relay", ok ? "powered" : "failed",
+                               ok ? "relay \(name) on again" : "relay \(name) could not be switched on")
             }
             return started("poe-relay", "cycling", "relay \(name) off; on again in \(wait.milliseconds) ms")
         case .gpioPulse:
@@ -276,8 +275,7 @@ public final class AgentRunner {
             guard let loop, let timer = try? loop.makeTimer({ [unowned self] in
                 var outcome = "pulsed", detail = "\(line.lineName) released after \(line.pulse.milliseconds) ms"
                 do { try line.release() } catch { outcome = "failed"; detail = "could not release \(line.lineName): \(error)" }
-                self.feed?.event("wake", [.init("target", target), .init("method", "gpio-pulse"),
-                                          .init("outcome", outcome), .init("detail", detail)])
+                self.wakeEvent(target, "gpio-pulse", outcome, detail)
                 self.wakeTimers[target] = nil
             }) else {
                 try? line.release()
@@ -287,6 +285,11 @@ public final class AgentRunner {
             wakeTimers[target] = timer
             return started("gpio-pulse", "pulling", "\(line.lineName) held low for \(line.pulse.milliseconds) ms")
         }
+    }
+
+    /// One step of waking another node, on the feed (docs/feed.md).
+    func wakeEvent(_ target: String, _ method: String, _ outcome: String, _ detail: String) {
+        feed?.event("wake", [.init("target", target), .init("method", method), .init("outcome", outcome), .init("detail", detail)])
     }
 
     /// Reads the NIC's Wake-on-LAN arming and puts it, with a warning when it will not
@@ -306,19 +309,18 @@ public final class AgentRunner {
         } catch {
             warnings.append("cannot tell whether Wake-on-LAN is armed on \(interface): \(error)")
         }
-        if armed != lastWolArmed || warnings != lastWakeWarnings {
+        // Logged when it changes, not every minute.
+        if lastWakeCheck.map({ $0.armed != armed || $0.warnings != warnings }) ?? true {
             if warnings.isEmpty {
                 logger.info("Wake-on-LAN armed", ["interface": interface])
             } else {
                 for w in warnings { logger.warning(w) }
             }
-            lastWolArmed = armed
-            lastWakeWarnings = warnings
+            lastWakeCheck = (armed, warnings)
         }
         feed?.setWakeState(armed: armed, warnings: warnings)
     }
-    private var lastWolArmed: Bool?
-    private var lastWakeWarnings: [String]?
+    private var lastWakeCheck: (armed: Bool?, warnings: [String])?
 
     /// Says at start whether the power-off path will work, rather than at the moment it is needed.
     func checkPowerOffPath() {

@@ -142,12 +142,17 @@ public final class NodeDevices {
                                       "wake_lines": "\(wakeLines.count)"])
     }
 
-    /// Tries the GPIO chip again after it was missing; true when it is now open.
+    /// Tries the GPIO chip again after it was missing; true when it is now open. Quiet
+    /// while it stays missing: the agent retries at every sample.
     public func retryGPIO() -> Bool {
-        guard gpioFault != nil else { return false }
+        guard gpioFault != nil, openGPIOAgain() else { return false }
+        logger.notice("GPIO available again", ["gpio.chip": board.gpio.chipLabel])
+        return true
+    }
+
+    private func openGPIOAgain() -> Bool {
         do {
             try openGPIO()
-            logger.notice("GPIO available again", ["gpio.chip": board.gpio.chipLabel])
             return true
         } catch {
             gpioFault = error.description
@@ -157,14 +162,11 @@ public final class NodeDevices {
 
     /// Opens the outputs again after `shutdownOutputs` (a power-off that did not happen).
     public func reopen() -> Bool {
-        do {
-            try openGPIO()
-            return true
-        } catch {
-            gpioFault = error.description
-            logger.error("GPIO could not be reopened", ["error": error.description])
+        guard openGPIOAgain() else {
+            logger.error("GPIO could not be reopened", ["error": gpioFault ?? ""])
             return false
         }
+        return true
     }
 
     public func led(_ name: String) -> Led? { leds.first { $0.name == name } }
