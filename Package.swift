@@ -87,6 +87,7 @@ let package = Package(
         .executable(name: "nexus-agent", targets: ["nexus-agent"]),
         // What the coordinator (Coordinator/, its own package) shares with the agent.
         .library(name: "NexusWire", targets: ["NexusWire"]),
+        .library(name: "NexusCrypto", targets: ["NexusCrypto"]),
         .library(name: "NexusMQTT", targets: ["NexusMQTT"]),
         .library(name: "NexusBoards", targets: ["NexusBoards"]),
         .library(name: "NexusHardware", targets: ["NexusHardware"]),

@@ -56,6 +56,8 @@ let package = Package(
                 dependencies: ["NexusFleet", "NexusExtender", "NexusPolicy",
                                .product(name: "NexusMQTT", package: "NexusGrid"),
                                .product(name: "NexusWire", package: "NexusGrid"),
+                               .product(name: "NexusCrypto", package: "NexusGrid"),
+                               .product(name: "NexusYAML", package: "NexusGrid"),
                                .product(name: "NexusHardware", package: "NexusGrid"),
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "Logging", package: "swift-log"),

@@ -47,6 +47,7 @@ import Testing
         #expect(wake["method"] as? String == "poe-relay")
         #expect(wake["via"] as? String == "rack-head")
         #expect((status["capabilities"] as? [String: Any])?["wakes"] as? [String] == ["pi-2", "pi-3"])
+        #expect((status["capabilities"] as? [String: Any])?["wake_methods"] as? [String: String] == ["pi-2": "poe-relay", "pi-3": "gpio-pulse"])
         #expect(status["warnings"] as? [String] == [])
 
         let ev = try subscribe(broker, "nexusgrid/v1/waker/event")

@@ -10,6 +10,8 @@ public final class FleetStore: Sendable {
         var fleet = Fleet()
         var feedConnected = false
         var lastMessageMs: Int64 = 0
+        /// node → the transition the coordinator has under way (sleep or wake).
+        var transitions: [String: String] = [:]
     }
 
     public init() {}
@@ -43,8 +45,29 @@ public final class FleetStore: Sendable {
         }
     }
 
-    public func snapshot() -> Snapshot {
-        state.withLock { Snapshot(nodes: $0.fleet.nodes, feedConnected: $0.feedConnected,
-                                  lastMessageMs: $0.lastMessageMs, rejectedMessages: $0.fleet.rejected) }
+    /// What the power policy has under way, so that everyone else sees it: a node being
+    /// drained for sleep reads `draining` even before its agent says so (the extender
+    /// stops placing pods on it: that is the cordon), a node being woken reads `waking`.
+    public func setTransitions(_ t: [String: String]) {
+        state.withLock { $0.transitions = t }
+    }
+
+    /// The fleet as everyone but the policy sees it: with the transitions laid over the
+    /// feed's states. `raw` gives the feed's states alone (the policy decides on those).
+    public func snapshot(raw: Bool = false) -> Snapshot {
+        state.withLock {
+            var nodes = $0.fleet.nodes
+            if !raw {
+                for (name, action) in $0.transitions {
+                    switch (action, nodes[name]?.state) {
+                    case ("sleep", "awake"?): nodes[name]?.state = "draining"
+                    case ("wake", "sleeping"?), ("wake", "offline"?): nodes[name]?.state = "waking"
+                    default: break
+                    }
+                }
+            }
+            return Snapshot(nodes: nodes, feedConnected: $0.feedConnected, lastMessageMs: $0.lastMessageMs,
+                            rejectedMessages: $0.fleet.rejected)
+        }
     }
 }

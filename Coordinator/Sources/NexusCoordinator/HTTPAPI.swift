@@ -1,7 +1,7 @@
 public import Hummingbird
 public import NexusExtender
 internal import NexusFleet
-public import NexusPolicy
+internal import NexusPolicy
 internal import NexusWire
 internal import NIOCore
 
@@ -76,10 +76,12 @@ public enum HTTPAPI {
             let r = power.report()
             let decisions: [JSONValue] = r.decisions.reversed().map { d in
                 .object([("at_ms", .int(d.atMs)), ("node", .string(d.node)), ("action", .string(d.action.rawValue)),
-                         ("reason", .string(d.reason)), ("acted", .bool(d.acted))])
+                         ("reason", .string(d.reason)), ("acted", .bool(d.acted))]
+                        + (d.via.map { [("via", .string($0)), ("method", .string(d.method ?? ""))] } ?? []))
             }
             let inFlight: [JSONValue] = r.inFlight.map {
-                .object([("node", .string($0.node)), ("action", .string($0.action)), ("since_ms", .int($0.sinceMs))])
+                .object([("node", .string($0.node)), ("action", .string($0.action)), ("since_ms", .int($0.sinceMs)),
+                         ("tried", .array($0.tried.map { .string($0.description) }))])
             }
             return json(.object([("mode", .string(r.mode.rawValue)), ("holding", r.holding.map { .string($0) } ?? .null),
                                  ("in_flight", .array(inFlight)), ("decisions", .array(decisions))]))
@@ -87,7 +89,7 @@ public enum HTTPAPI {
 
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(string: metrics.render(store.snapshot(), nowMs: now()))))
+                     body: .init(byteBuffer: ByteBuffer(string: metrics.render(store.snapshot(), nowMs: now(), policy: power?.report()))))
         }
 
         router.get("/healthz") { _, _ -> Response in json(.object([("ok", .bool(true))])) }
@@ -117,7 +119,7 @@ public enum HTTPAPI {
                    ("thermal_headroom_c", num(r.thermalHeadroom, 1)), ("utilisation", num(r.utilisation, 4)),
                    ("load_1m", num(r.load1, 2)), ("memory_used", num(r.memoryUsed, 4)), ("energy_kwh", num(r.energyKWh, 9))]
         fields += [("wake", .object([("method", .string(r.wakeMethod)), ("via", via), ("armed", armed)])),
-                   ("wakes", strings(r.wakes)), ("warnings", strings(r.warnings)), ("faults", strings(r.faults)),
+                   ("wakes", .object(r.wakes.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })), ("warnings", strings(r.warnings)), ("faults", strings(r.faults)),
                    ("energy_model", model), ("last_seen_ms", .int(r.lastSeenMs)),
                    ("age_s", .number(Double(nowMs - r.lastSeenMs) / 1000, places: 1))]
         return .object(fields)

@@ -1,5 +1,6 @@
 internal import Prometheus
 internal import NexusFleet
+internal import NexusPolicy
 
 /// Prometheus exposition (swift-prometheus) of the fleet: per-node power, temperature,
 /// utilisation, state and age, fleet totals, and the extender's own request counts.
@@ -25,7 +26,7 @@ public final class CoordinatorMetrics: Sendable {
     func countPrioritize() { prioritizeCalls.increment() }
     func countBadRequest() { badRequests.increment() }
 
-    public func render(_ s: FleetStore.Snapshot, nowMs: Int64) -> String {
+    public func render(_ s: FleetStore.Snapshot, nowMs: Int64, policy: PolicyRunner.Report? = nil) -> String {
         var fleetWatts = 0.0
         var byState: [String: Int] = [:]
         for r in s.nodes.values {
@@ -64,6 +65,15 @@ public final class CoordinatorMetrics: Sendable {
             .set(s.feedConnected ? 1.0 : 0.0)
         registry.makeGauge(name: "nexusgrid_feed_rejected_messages", help: "Feed messages that did not parse or lied about their node.")
             .set(Double(s.rejectedMessages))
+        if let policy {
+            for action in ["sleep", "wake", "timeout", "aborted", "alert"] {
+                let n = Decision.Action(rawValue: action).flatMap { policy.counts[$0] } ?? 0
+                registry.makeGauge(name: "nexusgrid_policy_decisions", labels: [("action", action)],
+                                   help: "Power-policy decisions since the coordinator started, by action (alert: a node could not be woken).")
+                    .set(Double(n))
+            }
+            registry.makeGauge(name: "nexusgrid_policy_in_flight", help: "Sleeps and wakes under way.").set(Double(policy.inFlight.count))
+        }
         return registry.emitToString()
     }
 }

@@ -2,40 +2,77 @@ public import NexusPolicy
 internal import Synchronization
 
 /// The power policy on the fleet, every few seconds, off the request path. Decisions are
-/// kept (the last 500) for /v1/decisions and logged.
+/// kept (the last 500) for /v1/decisions and counted for /metrics.
 public final class PolicyRunner: Sendable {
-    private let state: Mutex<(policy: PowerPolicy, decisions: [Decision])>
+    struct State {
+        var policy: PowerPolicy
+        var decisions: [Decision]
+        var counts: [Decision.Action: Int] = [:]
+        /// Why nothing is decided here although the policy is on (another replica leads).
+        var standingBy: String?
+    }
+    private let state: Mutex<State>
     static let keep = 500
 
     public init(settings: PolicySettings, history: [Decision] = []) {
-        state = Mutex((PowerPolicy(settings: settings), Array(history.suffix(Self.keep))))
+        state = Mutex(State(policy: PowerPolicy(settings: settings), decisions: Array(history.suffix(Self.keep))))
     }
 
     public var settings: PolicySettings { state.withLock { $0.policy.settings } }
 
-    /// One round; returns the new decisions.
-    public func step(_ s: FleetStore.Snapshot, nowMs: Int64) -> [Decision] {
-        state.withLock {
-            let fresh = s.feedIsFresh(nowMs: nowMs, staleAfterMs: $0.policy.settings.staleMs)
-            let new = $0.policy.evaluate(s.nodes, nowMs: nowMs, feedFresh: fresh)
-            $0.decisions += new
-            if $0.decisions.count > Self.keep { $0.decisions.removeFirst($0.decisions.count - Self.keep) }
-            return new
+    /// One round on the feed's own states; publishes what is under way to the store for
+    /// the extender and the node marks. `leader` false (another replica leads): no
+    /// decision, and nothing under way here.
+    public func step(_ store: FleetStore, nowMs: Int64, cluster: ClusterFacts = ClusterFacts(),
+                     leader: (Bool, String?) = (true, nil)) -> [Decision] {
+        let s = store.snapshot(raw: true)
+        let (new, transitions) = state.withLock { st -> ([Decision], [String: String]) in
+            guard leader.0 else {
+                st.standingBy = "standing by: " + (leader.1.map { "\($0) leads" } ?? "not the leader")
+                return ([], [:])
+            }
+            st.standingBy = nil
+            let fresh = s.feedIsFresh(nowMs: nowMs, staleAfterMs: st.policy.settings.staleMs)
+            let new = st.policy.evaluate(s.nodes, nowMs: nowMs, feedFresh: fresh, cluster: cluster)
+            Self.keep(new, in: &st)
+            return (new, st.policy.inFlight.mapValues(\.action.rawValue))
         }
+        store.setTransitions(transitions)
+        return new
+    }
+
+    /// A sleep the actuator could not carry out (the drain): recorded, and the node left
+    /// alone for a while.
+    public func abortSleep(_ node: String, reason: String, nowMs: Int64, store: FleetStore) -> Decision? {
+        let (d, transitions) = state.withLock { st -> (Decision?, [String: String]) in
+            let d = st.policy.abortSleep(node, reason: reason, nowMs: nowMs)
+            if let d { Self.keep([d], in: &st) }
+            return (d, st.policy.inFlight.mapValues(\.action.rawValue))
+        }
+        store.setTransitions(transitions)
+        return d
+    }
+
+    private static func keep(_ new: [Decision], in st: inout State) {
+        st.decisions += new
+        for d in new { st.counts[d.action, default: 0] += 1 }
+        if st.decisions.count > keep { st.decisions.removeFirst(st.decisions.count - keep) }
     }
 
     public struct Report: Sendable {
         public var mode: PolicySettings.Mode
         public var holding: String?
-        public var inFlight: [(node: String, action: String, sinceMs: Int64)]
+        public var inFlight: [(node: String, action: String, sinceMs: Int64, tried: [WakeRoute])]
         public var decisions: [Decision]
+        /// Decisions made since the start, by action.
+        public var counts: [Decision.Action: Int]
     }
 
     public func report() -> Report {
         state.withLock {
-            Report(mode: $0.policy.settings.mode, holding: $0.policy.holding,
-                   inFlight: $0.policy.inFlight.sorted { $0.key < $1.key }.map { ($0.key, $0.value.action.rawValue, $0.value.sinceMs) },
-                   decisions: $0.decisions)
+            Report(mode: $0.policy.settings.mode, holding: $0.standingBy ?? $0.policy.holding,
+                   inFlight: $0.policy.inFlight.sorted { $0.key < $1.key }.map { ($0.key, $0.value.action.rawValue, $0.value.sinceMs, $0.value.tried) },
+                   decisions: $0.decisions, counts: $0.counts)
         }
     }
 }

@@ -1,4 +1,4 @@
-public import NexusWire
+internal import NexusWire
 internal import NexusBoards
 
 /// One node as the coordinator knows it, from its last status and telemetry.
@@ -12,7 +12,9 @@ public struct NodeRecord: Equatable, Sendable {
     public var wakeMethod = "none"
     public var wakeVia: String?
     public var wolArmed: Bool?
-    public var wakes: [String] = []
+    /// Nodes this node's agent can wake, and how (target → method; "" when an older
+    /// agent did not say).
+    public var wakes: [String: String] = [:]
     public var warnings: [String] = []
     public var faults: [String] = []
     /// Latest telemetry.
@@ -79,7 +81,10 @@ public struct Fleet: Sendable {
 
     private func applyStatus(_ s: JSONValue, to r: inout NodeRecord) {
         r.online = s["online"]?.boolValue ?? false
-        r.state = s["state"]?.stringValue ?? r.state
+        let state = s["state"]?.stringValue ?? r.state
+        // A node that went to sleep and then dropped off the broker (its Last Will) is
+        // still asleep, not lost: it is a node to wake, not a fault.
+        r.state = state == "offline" && r.state == "sleeping" ? "sleeping" : state
         r.version = s["version"]?.stringValue ?? r.version
         if let board = s["board"]?.stringValue, board != r.board {
             r.board = board
@@ -94,7 +99,10 @@ public struct Fleet: Sendable {
             r.wakeVia = w["via"]?.stringValue
             r.wolArmed = w["armed"]?.boolValue
         }
-        r.wakes = s["capabilities"]?["wakes"]?.arrayValue?.compactMap(\.stringValue) ?? r.wakes
+        if let names = s["capabilities"]?["wakes"]?.arrayValue?.compactMap(\.stringValue) {
+            let methods = s["capabilities"]?["wake_methods"]
+            r.wakes = Dictionary(names.map { ($0, methods?[$0]?.stringValue ?? "") }, uniquingKeysWith: { a, _ in a })
+        }
         r.warnings = s["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 

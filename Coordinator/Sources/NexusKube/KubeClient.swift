@@ -1,4 +1,4 @@
-public import AsyncHTTPClient
+internal import AsyncHTTPClient
 public import NIOCore
 internal import NIOHTTP1
 internal import NIOSSL
@@ -79,5 +79,58 @@ public final class KubeClient: Sendable {
     public func patchNode(_ name: String, mergePatch: JSONValue) async throws(KubeError) -> JSONValue {
         try await request(.PATCH, "/api/v1/nodes/\(name)", body: mergePatch.serialized(),
                           contentType: "application/merge-patch+json", what: "patch node \(name)")
+    }
+
+    /// Pods matching a field selector, across namespaces (e.g. `spec.nodeName=pi-1`).
+    public func listPods(fieldSelector: String) async throws(KubeError) -> [JSONValue] {
+        let json = try await request(.GET, "/api/v1/pods?fieldSelector=" + Self.queryEscaped(fieldSelector),
+                                     what: "list pods (\(fieldSelector))")
+        return json["items"]?.arrayValue ?? []
+    }
+
+    public func listNodes() async throws(KubeError) -> [JSONValue] {
+        try await request(.GET, "/api/v1/nodes", what: "list nodes")["items"]?.arrayValue ?? []
+    }
+
+    /// An eviction (policy/v1): the API server refuses with 429 what a
+    /// PodDisruptionBudget forbids right now.
+    public func evict(namespace: String, pod: String) async throws(KubeError) {
+        let body = JSONValue.object([("apiVersion", .string("policy/v1")), ("kind", .string("Eviction")),
+                                     ("metadata", .object([("name", .string(pod)), ("namespace", .string(namespace))]))])
+        _ = try await request(.POST, "/api/v1/namespaces/\(namespace)/pods/\(pod)/eviction", body: body.serialized(),
+                              what: "evict \(namespace)/\(pod)")
+    }
+
+    static func leasePath(_ namespace: String, _ name: String? = nil) -> String {
+        "/apis/coordination.k8s.io/v1/namespaces/\(namespace)/leases" + (name.map { "/\($0)" } ?? "")
+    }
+
+    public func getLease(namespace: String, name: String) async throws(KubeError) -> JSONValue {
+        try await request(.GET, Self.leasePath(namespace, name), what: "get lease \(namespace)/\(name)")
+    }
+
+    public func createLease(namespace: String, _ lease: JSONValue) async throws(KubeError) -> JSONValue {
+        try await request(.POST, Self.leasePath(namespace), body: lease.serialized(), what: "create lease in \(namespace)")
+    }
+
+    /// A full update: the lease's resourceVersion makes a concurrent writer fail with 409.
+    public func replaceLease(namespace: String, name: String, _ lease: JSONValue) async throws(KubeError) -> JSONValue {
+        try await request(.PUT, Self.leasePath(namespace, name), body: lease.serialized(), what: "update lease \(namespace)/\(name)")
+    }
+
+    /// Percent-encodes everything but unreserved characters (RFC 3986).
+    static func queryEscaped(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                out += "%" + String(decoding: [hex[Int(b >> 4)], hex[Int(b & 15)]], as: UTF8.self)
+            }
+        }
+        return out
     }
 }

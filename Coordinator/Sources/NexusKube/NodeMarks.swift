@@ -15,7 +15,7 @@ public struct NodeMarks: Equatable, Sendable {
     }
 
     /// What a node should carry: its state, board and wake method as labels; NoSchedule
-    /// while draining, waking or within `minHeadroom` of throttling.
+    /// while draining, asleep, waking or within `minHeadroom` of throttling.
     public static func desired(for r: NodeRecord, minHeadroomCelsius: Double = 5) -> NodeMarks {
         var m = NodeMarks()
         m.labels[prefix + "state"] = r.state
@@ -23,6 +23,8 @@ public struct NodeMarks: Equatable, Sendable {
         m.labels[prefix + "wake-method"] = r.wakeMethod
         if r.state == "draining" { m.taints[prefix + "draining"] = "NoSchedule" }
         if r.state == "waking" { m.taints[prefix + "waking"] = "NoSchedule" }
+        // Asleep: kept off it before the node controller notices it is gone (40 s or more).
+        if r.state == "sleeping" { m.taints[prefix + "sleeping"] = "NoSchedule" }
         if let h = r.thermalHeadroom, h < minHeadroomCelsius { m.taints[prefix + "hot"] = "NoSchedule" }
         return m
     }

@@ -28,9 +28,14 @@ public struct PolicySettings: Equatable, Sendable {
     /// A node whose telemetry is older than this is stale; with any stale node the
     /// policy decides nothing.
     public var staleMs: Int64 = 20_000
-    /// A transition not finished within this long is reported, and a wake tries the
-    /// fallback (ms).
+    /// A sleep not finished within this long is reported (ms).
     public var transitionTimeoutMs: Int64 = 5 * 60_000
+    /// A woken node not awake within this long is tried the next way (ms): a Pi boots
+    /// in under a minute, a workstation in two.
+    public var wakeAttemptTimeoutMs: Int64 = 3 * 60_000
+    /// A node that could not be woken any way is left out of wake picks this long (ms),
+    /// so that the policy wakes another instead of retrying a dead one.
+    public var unwakeableForMs: Int64 = 60 * 60_000
     /// Nodes never put to sleep: control-plane and etcd members, nodes that opted out.
     public var protected: Set<String> = []
     /// A node busier than this is not idle and is not a sleep candidate.
@@ -42,41 +47,110 @@ public struct PolicySettings: Equatable, Sendable {
 /// One thing the policy decided, with its reason. Recorded whether or not it is acted on.
 public struct Decision: Equatable, Sendable {
     public enum Action: String, Sendable {
-        case sleep, wake, timeout
+        /// Put `node` to sleep.
+        case sleep
+        /// Wake `node` by `method`, through the agent on `via`.
+        case wake
+        /// A sleep that did not finish in time.
+        case timeout
+        /// A sleep given up before the node was touched (a pod that cannot move, a PDB, an
+        /// API error); the node stays in service.
+        case aborted
+        /// Every way to wake `node` failed: a person should look.
+        case alert
     }
     public var atMs: Int64
     public var node: String
     public var action: Action
     public var reason: String
     public var acted: Bool
+    /// wake: the agent that wakes the node, and how.
+    public var via: String?
+    public var method: String?
 
-    public init(atMs: Int64, node: String, action: Action, reason: String, acted: Bool) {
+    public init(atMs: Int64, node: String, action: Action, reason: String, acted: Bool, via: String? = nil, method: String? = nil) {
         self.atMs = atMs
         self.node = node
         self.action = action
         self.reason = reason
         self.acted = acted
+        self.via = via
+        self.method = method
+    }
+}
+
+/// One way to wake a node: the agent that does it and its method.
+public struct WakeRoute: Equatable, Sendable, CustomStringConvertible {
+    public var via: String
+    public var method: String
+    public init(via: String, method: String) {
+        self.via = via
+        self.method = method
+    }
+    public var description: String { "\(method.isEmpty ? "wake" : method) via \(via)" }
+
+    /// Every way to wake `r` now, best first: the node's own method through its declared
+    /// neighbour, then any awake agent that lists it, Wake-on-LAN before a GPIO pulse
+    /// before a PoE power cycle (the cut is the most disruptive, so it comes last).
+    public static func routes(for r: NodeRecord, in nodes: [String: NodeRecord]) -> [WakeRoute] {
+        func rank(_ w: WakeRoute) -> Int {
+            if w.method == r.wakeMethod && (r.wakeVia == nil || r.wakeVia == w.via) { return 0 }
+            switch w.method {
+            case "wol": return 1
+            case "gpio-pulse": return 2
+            case "poe-relay": return 3
+            default: return 4
+            }
+        }
+        return nodes.values
+            .filter { $0.name != r.name && $0.state == "awake" && $0.online }
+            .compactMap { n in n.wakes[r.name].map { WakeRoute(via: n.name, method: $0) } }
+            .sorted { (rank($0), $0.via) < (rank($1), $1.via) }
+    }
+}
+
+/// What the Kubernetes API adds to the feed's picture (empty without a cluster).
+public struct ClusterFacts: Equatable, Sendable {
+    /// Pods the scheduler could not place (PodScheduled false, reason Unschedulable).
+    public var pendingPods: Int
+    /// node → why it must stay awake: control-plane or etcd member, opted out.
+    public var protected: [String: String]
+    public init(pendingPods: Int = 0, protected: [String: String] = [:]) {
+        self.pendingPods = pendingPods
+        self.protected = protected
     }
 }
 
 /// The power policy's memory: when the fleet went under or over the line, what is in
 /// flight, who was woken when. `evaluate` is called every few seconds with the fleet.
 public struct PowerPolicy: Sendable {
+    public struct Transition: Equatable, Sendable {
+        public var action: Decision.Action
+        public var sinceMs: Int64
+        /// wake: the ways tried so far, and when the current one started.
+        public var tried: [WakeRoute] = []
+        public var attemptSinceMs: Int64
+    }
+
     public var settings: PolicySettings
     public private(set) var underSinceMs: Int64?
     public private(set) var overSinceMs: Int64?
-    /// node → (action, since): at most one transition per node, and (more cautious still)
-    /// one in the whole fleet at a time.
-    public private(set) var inFlight: [String: (action: Decision.Action, sinceMs: Int64)] = [:]
+    /// At most one transition per node, and (more cautious still) one in the whole
+    /// fleet at a time.
+    public private(set) var inFlight: [String: Transition] = [:]
     public private(set) var lastWokenMs: [String: Int64] = [:]
+    /// node → until when it is not picked (a sleep was aborted, or it could not be woken).
+    public private(set) var benchedUntilMs: [String: Int64] = [:]
 
     public init(settings: PolicySettings) { self.settings = settings }
 
     /// Why the policy will not act now, if it will not (for the log and /v1/decisions).
     public private(set) var holding: String?
 
+    var acts: Bool { settings.mode == .on }
+
     public mutating func evaluate(_ nodes: [String: NodeRecord], nowMs: Int64, feedFresh: Bool,
-                                  pendingPods: Int = 0) -> [Decision] {
+                                  cluster: ClusterFacts = ClusterFacts()) -> [Decision] {
         holding = nil
         guard settings.mode != .off else { holding = "policy is off"; return [] }
         var out = finishTransitions(nodes, nowMs: nowMs)
@@ -90,9 +164,11 @@ public struct PowerPolicy: Sendable {
             holding = "waiting for \(inFlight.keys.sorted().joined(separator: ", ")) to finish"
             return out
         }
+        let bench = benchedUntilMs
+        let benched = { (name: String) in (bench[name] ?? .min) > nowMs }
         let loads = awake.compactMap(\.utilisation)
         let mean = loads.isEmpty ? 0 : loads.reduce(0, +) / Double(loads.count)
-        let acted = settings.mode == .on
+        let pendingPods = cluster.pendingPods
 
         // Wake first: waiting pods matter more than saved watts.
         if pendingPods > 0 || mean > settings.wakeAbove {
@@ -104,19 +180,20 @@ public struct PowerPolicy: Sendable {
                 holding = "\(why) for \((nowMs - since) / 1000) s of \(settings.wakeHoldMs / 1000) s"
                 return out
             }
-            // The most efficient sleeper with a way to wake it.
-            let sleepers = nodes.values.filter { $0.state == "sleeping" && $0.wakeMethod != "none" }
-            guard let pick = sleepers.min(by: { efficiency($0) < efficiency($1) || (efficiency($0) == efficiency($1) && $0.name < $1.name) }) else {
+            // The most efficient sleeper that some awake agent can wake.
+            let sleepers = nodes.values.filter { $0.state == "sleeping" && !benched($0.name) }
+                .compactMap { r in WakeRoute.routes(for: r, in: nodes).first.map { (r, $0) } }
+            guard let (pick, route) = sleepers.min(by: { (efficiency($0.0), $0.0.name) < (efficiency($1.0), $1.0.name) }) else {
                 holding = "\(why), but no sleeping node can be woken"
                 return out
             }
-            inFlight[pick.name] = (.wake, nowMs)
+            inFlight[pick.name] = Transition(action: .wake, sinceMs: nowMs, tried: [route], attemptSinceMs: nowMs)
             lastWokenMs[pick.name] = nowMs
             overSinceMs = nil
             out.append(Decision(atMs: nowMs, node: pick.name, action: .wake,
                                 reason: "\(why) for \(settings.wakeHoldMs / 1000) s; \(pick.name) is the most efficient sleeping node "
-                                    + "(\(watts(efficiency(pick))) W per unit of load), woken by \(pick.wakeMethod)",
-                                acted: acted))
+                                    + "(\(watts(efficiency(pick))) W per unit of load), woken by \(route)",
+                                acted: acts, via: route.via, method: route.method))
             return out
         }
         overSinceMs = nil
@@ -133,13 +210,16 @@ public struct PowerPolicy: Sendable {
             holding = "utilisation \(pct(mean)) below \(pct(settings.sleepBelow)) for \((nowMs - since) / 1000) s of \(settings.sleepHoldMs / 1000) s"
             return out
         }
+        // A node nobody awake could wake again never goes to sleep.
         let candidates = awake.filter { r in
-            !settings.protected.contains(r.name) && r.wakeMethod != "none" && (r.utilisation ?? 1) < settings.idleBelow
+            !settings.protected.contains(r.name) && cluster.protected[r.name] == nil && !benched(r.name)
+                && r.wakeMethod != "none" && (r.utilisation ?? 1) < settings.idleBelow
                 && nowMs - (lastWokenMs[r.name] ?? .min / 2) >= settings.cooldownAfterWakeMs
+                && !WakeRoute.routes(for: r, in: nodes).isEmpty
         }
         // The least efficient idle node goes first: it costs the most to keep awake.
-        guard let pick = candidates.max(by: { idleCost($0) < idleCost($1) || (idleCost($0) == idleCost($1) && $0.name > $1.name) }) else {
-            holding = "no idle node may sleep (protected, no wake method, busy, or recently woken)"
+        guard let pick = candidates.max(by: { (idleCost($0), $1.name) < (idleCost($1), $0.name) }) else {
+            holding = "no idle node may sleep (protected, no way to wake it, busy, or recently woken)"
             return out
         }
         // What the rest would carry: must stay under the wake line, or it would flap.
@@ -149,29 +229,65 @@ public struct PowerPolicy: Sendable {
             holding = "without \(pick.name) utilisation would be \(pct(projected)), above the wake line"
             return out
         }
-        inFlight[pick.name] = (.sleep, nowMs)
+        inFlight[pick.name] = Transition(action: .sleep, sinceMs: nowMs, attemptSinceMs: nowMs)
         underSinceMs = nil
         out.append(Decision(atMs: nowMs, node: pick.name, action: .sleep,
                             reason: "mean utilisation \(pct(mean)) below \(pct(settings.sleepBelow)) for \(settings.sleepHoldMs / 1000) s; "
                                 + "\(pick.name) is the least efficient idle node (\(watts(idleCost(pick))) W idle); "
                                 + "\(remaining) stay awake at \(pct(projected))",
-                            acted: acted))
+                            acted: acts))
         return out
     }
 
-    /// Transitions that finished leave the in-flight set; ones past the timeout are reported.
+    /// The sleep of `node` was given up before the node was touched (the drain could not
+    /// finish): it leaves the in-flight set and is not picked again for a hold time.
+    public mutating func abortSleep(_ node: String, reason: String, nowMs: Int64) -> Decision? {
+        guard inFlight[node]?.action == .sleep else { return nil }
+        inFlight[node] = nil
+        benchedUntilMs[node] = nowMs + settings.sleepHoldMs
+        return Decision(atMs: nowMs, node: node, action: .aborted,
+                        reason: "sleep given up, \(node) stays in service: \(reason); not picked again for \(settings.sleepHoldMs / 1000) s",
+                        acted: acts)
+    }
+
+    /// Transitions that finished leave the in-flight set; a sleep past its timeout is
+    /// reported; a wake past its attempt timeout tries the next way, and when none is
+    /// left raises an alert.
     mutating func finishTransitions(_ nodes: [String: NodeRecord], nowMs: Int64) -> [Decision] {
         var out: [Decision] = []
         for (name, t) in inFlight.sorted(by: { $0.key < $1.key }) {
             let state = nodes[name]?.state
-            let done = t.action == .sleep ? (state == "sleeping" || state == "offline") : state == "awake"
-            if done {
+            if t.action == .sleep {
+                if state == "sleeping" || state == "offline" {
+                    inFlight[name] = nil
+                } else if nowMs - t.sinceMs >= settings.transitionTimeoutMs {
+                    inFlight[name] = nil
+                    out.append(Decision(atMs: nowMs, node: name, action: .timeout,
+                                        reason: "sleep not finished after \(settings.transitionTimeoutMs / 1000) s (state \(state ?? "unknown"))",
+                                        acted: acts))
+                }
+                continue
+            }
+            guard state != "awake" else { inFlight[name] = nil; continue }
+            guard nowMs - t.attemptSinceMs >= settings.wakeAttemptTimeoutMs else { continue }
+            let last = t.tried.last.map { "\($0)" } ?? "?"
+            let untried = nodes[name].map { r in WakeRoute.routes(for: r, in: nodes).filter { !t.tried.contains($0) } } ?? []
+            if let next = untried.first {
+                var u = t
+                u.tried.append(next)
+                u.attemptSinceMs = nowMs
+                inFlight[name] = u
+                out.append(Decision(atMs: nowMs, node: name, action: .wake,
+                                    reason: "fallback: not awake \(settings.wakeAttemptTimeoutMs / 1000) s after \(last) (state \(state ?? "unknown")); trying \(next)",
+                                    acted: acts, via: next.via, method: next.method))
+            } else {
                 inFlight[name] = nil
-            } else if nowMs - t.sinceMs >= settings.transitionTimeoutMs {
-                inFlight[name] = nil
-                out.append(Decision(atMs: nowMs, node: name, action: .timeout,
-                                    reason: "\(t.action.rawValue) not finished after \(settings.transitionTimeoutMs / 1000) s (state \(state ?? "unknown"))",
-                                    acted: settings.mode == .on))
+                benchedUntilMs[name] = nowMs + settings.unwakeableForMs
+                out.append(Decision(atMs: nowMs, node: name, action: .alert,
+                                    reason: "could not wake \(name): tried \(t.tried.map(\.description).joined(separator: ", ")), "
+                                        + "each for \(settings.wakeAttemptTimeoutMs / 1000) s; check its power and network. "
+                                        + "Left out of wake picks for \(settings.unwakeableForMs / 60_000) min",
+                                    acted: acts))
             }
         }
         return out

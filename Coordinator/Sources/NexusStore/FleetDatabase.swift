@@ -41,6 +41,9 @@ public final class FleetDatabase: Sendable {
                   node TEXT NOT NULL, at_ms INTEGER NOT NULL, watts REAL NOT NULL, PRIMARY KEY (node, at_ms));
                 """)
         }
+        m.registerMigration("v2: wake routes in decisions") { db in
+            try db.execute(sql: "ALTER TABLE decision ADD COLUMN via TEXT; ALTER TABLE decision ADD COLUMN method TEXT;")
+        }
         return m
     }
 
@@ -60,7 +63,7 @@ public final class FleetDatabase: Sendable {
                           model_p01 = excluded.model_p01, model_p11 = excluded.model_p11,
                           model_forgetting = excluded.model_forgetting, model_samples = excluded.model_samples
                         """, arguments: [r.name, r.state, r.board, r.version, r.wakeMethod, r.wakeVia,
-                                         r.wakes.joined(separator: ","), r.lastSeenMs, r.throttleCelsius, r.haltedWatts,
+                                         r.wakes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","), r.lastSeenMs, r.throttleCelsius, r.haltedWatts,
                                          m?.idleWatts, m?.wattsPerLoad, m?.p00, m?.p01, m?.p11, m?.forgetting, m?.samples])
                 }
             }
@@ -80,7 +83,11 @@ public final class FleetDatabase: Sendable {
                     r.wakeMethod = row["wake_method"]
                     r.wakeVia = row["wake_via"]
                     let wakes: String = row["wakes"]
-                    r.wakes = wakes.isEmpty ? [] : wakes.split(separator: ",").map(String.init)
+                    // target=method pairs; a bare name (an older file) has no method.
+                    for item in wakes.split(separator: ",") {
+                        let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                        r.wakes[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+                    }
                     r.lastSeenMs = row["last_seen_ms"]
                     r.throttleCelsius = row["throttle_c"]
                     r.haltedWatts = row["halted_w"]
@@ -103,8 +110,8 @@ public final class FleetDatabase: Sendable {
         do {
             try queue.write { db in
                 for d in decisions {
-                    try db.execute(sql: "INSERT INTO decision (at_ms, node, action, reason, acted) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [d.atMs, d.node, d.action.rawValue, d.reason, d.acted])
+                    try db.execute(sql: "INSERT INTO decision (at_ms, node, action, reason, acted, via, method) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                   arguments: [d.atMs, d.node, d.action.rawValue, d.reason, d.acted, d.via, d.method])
                 }
             }
         } catch {
@@ -119,7 +126,8 @@ public final class FleetDatabase: Sendable {
                 try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM decision ORDER BY id DESC LIMIT ?) ORDER BY id",
                                  arguments: [limit]).compactMap { row in
                     guard let action = Decision.Action(rawValue: row["action"]) else { return nil }
-                    return Decision(atMs: row["at_ms"], node: row["node"], action: action, reason: row["reason"], acted: row["acted"])
+                    return Decision(atMs: row["at_ms"], node: row["node"], action: action, reason: row["reason"], acted: row["acted"],
+                                    via: row["via"], method: row["method"])
                 }
             }
         } catch {

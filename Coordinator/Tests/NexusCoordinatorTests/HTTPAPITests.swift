@@ -8,8 +8,10 @@ import NexusPolicy
 
 /// The HTTP side through Hummingbird's test client: routes, status codes, size limits.
 @Suite struct HTTPAPITests {
-    func status(_ node: String, state: String) -> [UInt8] {
-        Array(#"{"schema":1,"node":"\#(node)","online":true,"state":"\#(state)","version":"0.1.0","board":"pi4b","capabilities":{"wakes":[]},"wake":{"method":"poe-relay","via":"head"},"warnings":[],"timestamp_ms":1}"#.utf8)
+    /// `wakes`: the nodes this one's agent can wake (by WoL).
+    func status(_ node: String, state: String, wakes: [String] = []) -> [UInt8] {
+        let names = wakes.map { "\"\($0)\"" }.joined(separator: ","), methods = wakes.map { "\"\($0)\":\"wol\"" }.joined(separator: ",")
+        return Array(#"{"schema":1,"node":"\#(node)","online":true,"state":"\#(state)","version":"0.1.0","board":"pi4b","capabilities":{"wakes":[\#(names)],"wake_methods":{\#(methods)}},"wake":{"method":"poe-relay","via":"head"},"warnings":[],"timestamp_ms":1}"#.utf8)
     }
 
     func app(_ store: FleetStore) -> some ApplicationProtocol {
@@ -75,8 +77,9 @@ import NexusPolicy
 
     @Test func decisionsAreListedNewestFirstWithReasons() async throws {
         let store = FleetStore()
-        for n in ["pi-1", "pi-2", "pi-3"] {
-            store.ingest(topic: "nexusgrid/v1/\(n)/status", payload: status(n, state: "awake"), nowMs: 9_000)
+        let all = ["pi-1", "pi-2", "pi-3"]
+        for n in all {
+            store.ingest(topic: "nexusgrid/v1/\(n)/status", payload: status(n, state: "awake", wakes: all.filter { $0 != n }), nowMs: 9_000)
             store.ingest(topic: "nexusgrid/v1/\(n)/telemetry", payload: Array(#"{"seq":1,"node":"\#(n)","total_power_w":3,"cpu":{"utilisation":0.02}}"#.utf8), nowMs: 9_900)
         }
         store.setFeedConnected(true)
@@ -85,8 +88,12 @@ import NexusPolicy
         s.sleepHoldMs = 0
         s.protected = ["pi-1"]
         let power = PolicyRunner(settings: s)
-        let d = power.step(store.snapshot(), nowMs: 10_000)
+        let d = power.step(store, nowMs: 10_000)
         #expect(d.count == 1 && d.first?.acted == false)
+        // While it is under way everyone else sees the node draining: the extender's cordon.
+        let chosen = try #require(d.first?.node)
+        #expect(store.snapshot().nodes[chosen]?.state == "draining")
+        #expect(store.snapshot(raw: true).nodes[chosen]?.state == "awake")
         let app = Application(router: HTTPAPI.router(store: store, power: power, now: { 10_000 }))
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/decisions", method: .get) { r in

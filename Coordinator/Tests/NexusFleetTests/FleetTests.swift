@@ -5,7 +5,8 @@ import NexusWire
 
 func status(_ node: String, state: String = "awake", board: String = "pi4b", wake: String = #"{"method":"poe-relay","via":"head"}"#) -> [UInt8] {
     var p = StatusPayload(node: node, online: true, state: state, version: "0.1.0", board: board, timestampMs: 1)
-    p.wakes = ["pi-9"]
+    p.wakes = ["pi-9", "pi-8"]
+    p.wakeMethods = ["pi-9": "wol"]
     var text = p.json.serialized()
     text = text.replacingOccurrences(of: #""wake":{"method":"none"}"#, with: #""wake":\#(wake)"#)
     return Array(text.utf8)
@@ -29,7 +30,8 @@ func telemetry(_ node: String, seq: Int, watts: Double, utilisation: Double, cel
         let r = try #require(f.nodes["pi-1"])
         #expect(r.state == "awake" && r.online && r.board == "pi4b")
         #expect(r.wakeMethod == "poe-relay" && r.wakeVia == "head")
-        #expect(r.wakes == ["pi-9"])
+        // An agent that does not say how it wakes a node still counts as one that can.
+        #expect(r.wakes == ["pi-9": "wol", "pi-8": ""])
         #expect(r.watts == 4.2 && r.utilisation == 0.4 && r.maxCelsius == 50 && r.memoryUsed == 0.25)
         #expect(r.lastSeenMs == 2000)
         // pi4b's board file: throttles at 80 °C.

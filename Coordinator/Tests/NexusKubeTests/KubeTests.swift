@@ -37,8 +37,10 @@ func record(_ state: String, celsius: Double = 50) -> NodeRecord {
         let node = try parse(#"{"metadata":{"name":"pi-1","labels":{"nexusgrid.io/state":"awake","nexusgrid.io/board":"pi4b","nexusgrid.io/wake-method":"poe-relay"}},"spec":{}}"#)
         #expect(NodeMarks.desired(for: record("awake")).mergePatch(against: node) == nil)
         // Labels only: no taint list and no resourceVersion in the patch.
-        let hotless = try #require(NodeMarks.desired(for: record("sleeping")).mergePatch(against: node))
-        #expect(hotless.serialized() == #"{"metadata":{"labels":{"nexusgrid.io/state":"sleeping"}}}"#)
+        let hotless = try #require(NodeMarks.desired(for: record("fault")).mergePatch(against: node))
+        #expect(hotless.serialized() == #"{"metadata":{"labels":{"nexusgrid.io/state":"fault"}}}"#)
+        // Asleep: tainted, so nothing lands on it before the node controller sees it gone.
+        #expect(NodeMarks.desired(for: record("sleeping")).taints == ["nexusgrid.io/sleeping": "NoSchedule"])
     }
 
     @Test func aHotNodeIsTainted() {

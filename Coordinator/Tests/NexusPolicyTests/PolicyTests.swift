@@ -13,8 +13,17 @@ func node(_ name: String, _ state: String = "awake", util: Double = 0.05, idle: 
     return r
 }
 
+/// A rack where every awake node can wake every other by that node's own method (the
+/// routes are tested on their own below).
 func fleet(_ nodes: NodeRecord...) -> [String: NodeRecord] {
-    Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) })
+    var out = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) })
+    for n in nodes where n.state == "awake" {
+        out[n.name]?.online = true
+        for other in nodes where other.name != n.name && other.wakeMethod != "none" {
+            out[n.name]?.wakes[other.name] = other.wakeMethod
+        }
+    }
+    return out
 }
 
 func settings(_ mode: PolicySettings.Mode = .on) -> PolicySettings {
@@ -28,12 +37,12 @@ func settings(_ mode: PolicySettings.Mode = .on) -> PolicySettings {
 
 /// Runs the policy every 10 s from `from` to `to` (ms), keeping the nodes fresh.
 func run(_ p: inout PowerPolicy, _ nodes: inout [String: NodeRecord], from: Int64, to: Int64, pending: Int = 0,
-         feedFresh: Bool = true) -> [Decision] {
+         protected: [String: String] = [:], feedFresh: Bool = true) -> [Decision] {
     var out: [Decision] = []
     var t = from
     while t <= to {
         for k in nodes.keys { nodes[k]?.lastSeenMs = t }
-        out += p.evaluate(nodes, nowMs: t, feedFresh: feedFresh, pendingPods: pending)
+        out += p.evaluate(nodes, nowMs: t, feedFresh: feedFresh, cluster: ClusterFacts(pendingPods: pending, protected: protected))
         t += 10_000
     }
     return out
@@ -163,5 +172,90 @@ func run(_ p: inout PowerPolicy, _ nodes: inout [String: NodeRecord], from: Int6
         #expect(d.count == 1 && d.allSatisfy { !$0.acted })
         var off = PowerPolicy(settings: settings(.off))
         #expect(run(&off, &f, from: 0, to: 3_600_000).isEmpty)
+    }
+
+    @Test func wakeRoutesPutTheNodesOwnWayFirstAndThePowerCutLast() {
+        var x = node("x", "sleeping", wake: "poe-relay")
+        x.wakeVia = "head"
+        func waker(_ name: String, _ method: String, _ state: String = "awake") -> NodeRecord {
+            var r = node(name, state)
+            r.online = state == "awake"
+            r.wakes = ["x": method]
+            return r
+        }
+        let nodes = [x, waker("head", "poe-relay"), waker("c", "poe-relay"), waker("a", "wol"), waker("b", "gpio-pulse"),
+                     waker("d", "wol", "sleeping"), node("e")]
+        let f = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) })
+        #expect(WakeRoute.routes(for: x, in: f) == [WakeRoute(via: "head", method: "poe-relay"), WakeRoute(via: "a", method: "wol"),
+                                                      WakeRoute(via: "b", method: "gpio-pulse"), WakeRoute(via: "c", method: "poe-relay")])
+    }
+
+    @Test func aWakeThatDoesNotWorkTriesTheNextWayThenRaisesAnAlert() throws {
+        var s = settings()
+        s.wakeHoldMs = 0
+        s.wakeAttemptTimeoutMs = 180_000
+        var p = PowerPolicy(settings: s)
+        var f = fleet(node("a", util: 0.9), node("b", util: 0.9), node("x", "sleeping", perLoad: 2), node("y", "sleeping", perLoad: 6))
+        f["a"]?.wakes["x"] = "wol"      // a sends magic packets to x...
+        f["b"]?.wakes["x"] = "poe-relay" // ...b can cut its power
+        f["x"]?.wakeMethod = "wol"
+        let first = try #require(run(&p, &f, from: 0, to: 0, pending: 1).first)
+        #expect(first.node == "x" && first.action == .wake && first.via == "a" && first.method == "wol")
+        // x does not come up: nothing for 170 s, then the power cycle through b.
+        #expect(run(&p, &f, from: 10_000, to: 170_000, pending: 1).isEmpty)
+        let second = try #require(run(&p, &f, from: 180_000, to: 180_000, pending: 1).first)
+        #expect(second.action == .wake && second.via == "b" && second.method == "poe-relay")
+        #expect(second.reason.contains("fallback: not awake 180 s after wol via a"), "\(second.reason)")
+        // Still not up: an alert, and x is left out; the pods get y instead.
+        let third = run(&p, &f, from: 190_000, to: 360_000, pending: 1)
+        let alert = try #require(third.first)
+        #expect(alert.action == .alert && alert.node == "x")
+        #expect(alert.reason.contains("tried wol via a, poe-relay via b"), "\(alert.reason)")
+        #expect(third.dropFirst().first?.node == "y" && third.dropFirst().first?.action == .wake, "\(third)")
+    }
+
+    @Test func aNodeThatComesUpEndsItsWake() {
+        var s = settings()
+        s.wakeHoldMs = 0
+        var p = PowerPolicy(settings: s)
+        var f = fleet(node("a", util: 0.9), node("b", util: 0.9), node("x", "sleeping"))
+        #expect(run(&p, &f, from: 0, to: 0, pending: 1).count == 1)
+        f["x"]?.state = "awake"
+        #expect(run(&p, &f, from: 10_000, to: 10_000, pending: 0).isEmpty)
+        #expect(p.inFlight.isEmpty)
+    }
+
+    @Test func neverSleepsANodeNobodyCouldWake() {
+        var s = settings()
+        s.sleepHoldMs = 0
+        var p = PowerPolicy(settings: s)
+        var f = fleet(node("a"), node("b"), node("c"))
+        for k in f.keys { f[k]?.wakes = [:] } // c's waker is asleep, or it was never wired
+        #expect(run(&p, &f, from: 0, to: 600_000).isEmpty)
+        #expect(p.holding?.contains("no way to wake it") == true, "\(p.holding ?? "")")
+    }
+
+    @Test func theClustersControlPlaneAndOptedOutNodesStayAwake() {
+        var s = settings()
+        s.sleepHoldMs = 0
+        var p = PowerPolicy(settings: s)
+        var f = fleet(node("server", idle: 9), node("opted", idle: 8), node("w1"), node("w2", idle: 4))
+        let d = run(&p, &f, from: 0, to: 0, protected: ["server": "etcd member", "opted": "opted out"])
+        #expect(d.map(\.node) == ["w2"])
+    }
+
+    @Test func anAbortedSleepLeavesTheNodeInServiceForAHoldTime() throws {
+        var s = settings()
+        s.sleepHoldMs = 60_000
+        var p = PowerPolicy(settings: s)
+        var f = fleet(node("a"), node("b"), node("c", idle: 4), node("pc", idle: 9))
+        #expect(run(&p, &f, from: 0, to: 60_000).map(\.node) == ["pc"])
+        let aborted = p.abortSleep("pc", reason: "default/db-0: local storage", nowMs: 65_000)
+        let d = try #require(aborted)
+        #expect(d.action == .aborted && d.reason.contains("pc stays in service: default/db-0: local storage"))
+        let again = p.abortSleep("pc", reason: "again", nowMs: 65_000)
+        #expect(again == nil) // nothing in flight any more
+        // A hold time later the next pick is the next most expensive node, not pc again.
+        #expect(run(&p, &f, from: 70_000, to: 130_000).map(\.node) == ["c"])
     }
 }

@@ -18,17 +18,18 @@ import NexusStore
         r.version = "0.1.0"
         r.wakeMethod = "poe-relay"
         r.wakeVia = "head"
-        r.wakes = ["pi-2", "pi-3"]
+        r.wakes = ["pi-2": "poe-relay", "pi-3": ""]
         r.lastSeenMs = 42
         r.throttleCelsius = 80
         var m = EnergyModel(priorIdleWatts: 2.7, priorMaxWatts: 6.4)
         for i in 0..<50 { m.learn(watts: 3 + 4 * Double(i % 10) / 10, utilisation: Double(i % 10) / 10) }
         r.energy = m
         let decision = Decision(atMs: 7, node: "pi-1", action: .sleep, reason: "because", acted: false)
+        let wake = Decision(atMs: 8, node: "pi-3", action: .wake, reason: "pods wait", acted: true, via: "pi-1", method: "gpio-pulse")
         do {
             let db = try FleetDatabase(path: path)
             try db.save(nodes: [r])
-            try db.record([decision])
+            try db.record([decision, wake])
             r.state = "awake" // a second save updates in place
             try db.save(nodes: [r])
         }
@@ -37,7 +38,7 @@ import NexusStore
         let back = try db.loadNodes()
         #expect(back.count == 1)
         let n = try #require(back.first)
-        #expect(n.state == "awake" && n.board == "pi4b" && n.wakeVia == "head" && n.wakes == ["pi-2", "pi-3"])
+        #expect(n.state == "awake" && n.board == "pi4b" && n.wakeVia == "head" && n.wakes == ["pi-2": "poe-relay", "pi-3": ""])
         #expect(n.lastSeenMs == 42 && n.throttleCelsius == 80)
         // The learned model comes back exactly, and goes on learning the same way.
         #expect(n.energy == m)
@@ -45,7 +46,7 @@ import NexusStore
         a.learn(watts: 5, utilisation: 0.5)
         b.learn(watts: 5, utilisation: 0.5)
         #expect(a == b)
-        #expect(try db.decisions() == [decision])
+        #expect(try db.decisions() == [decision, wake])
     }
 
     @Test func energyIntegratesPowerOverTime() throws {

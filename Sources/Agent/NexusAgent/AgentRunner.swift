@@ -89,7 +89,7 @@ public final class AgentRunner {
             mqttTimer.arm(after: .seconds(1), every: .seconds(1))
             self.mqttTimer = mqttTimer
             feed.wake = wake
-            feed.wakeTargets = Array(wakeTargets.keys)
+            feed.wakeTargets = wakeTargets.mapValues(\.method)
             feed.start(now: clock.now)
         }
         checkPowerOffPath()

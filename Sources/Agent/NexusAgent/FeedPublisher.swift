@@ -17,7 +17,7 @@ public final class FeedPublisher {
     private let logger: Logger
     /// How this node is woken, and whom it wakes (status).
     public var wake = NodeWake()
-    public var wakeTargets: [String] = []
+    public var wakeTargets: [String: String] = [:] // target → method
     public private(set) var wolArmed: Bool?
     public private(set) var warnings: [String] = []
     /// Home Assistant discovery prefix, when discovery is on.
@@ -69,7 +69,7 @@ public final class FeedPublisher {
     }
 
     func statusPayload(online: Bool) -> StatusPayload {
-        var p = StatusPayload(node: node, online: online, state: online ? state : "offline", version: version, board: board.name,
+        var p = StatusPayload(node: node, online: online, state: online || state == "sleeping" ? state : "offline", version: version, board: board.name,
                               sensors: board.sensors.map(\.name), relays: board.relays.map(\.settings.name),
                               leds: board.leds.map(\.name), wake: board.power.wake.map(\.rawValue), macs: macs,
                               timestampMs: SystemClock.wallMilliseconds)
@@ -77,7 +77,8 @@ public final class FeedPublisher {
         p.wakeInterface = wake.interface
         p.wakeVia = wake.via
         p.wolArmed = wolArmed
-        p.wakes = wakeTargets.sorted()
+        p.wakes = wakeTargets.keys.sorted()
+        p.wakeMethods = wakeTargets
         p.warnings = warnings
         return p
     }
@@ -127,8 +128,10 @@ public final class FeedPublisher {
         }
     }
 
-    /// On a clean exit: the retained status says offline (as the Last Will would), then
-    /// a clean disconnect.
+    /// On a clean exit: the retained status says offline (as the Last Will would), or
+    /// still `sleeping` when the exit is the node powering off on purpose, so that a
+    /// coordinator (even one started later) knows it is asleep rather than lost; then a
+    /// clean disconnect.
     public func goodbye() {
         guard client.connected else { return }
         client.publish(FeedTopic.status(node), Array(statusPayload(online: false).json.serialized().utf8),

@@ -30,24 +30,17 @@ func signCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
     guard let key = Ed25519.PrivateKey(pemFile: keyPath) else {
         throw .failed("\(keyPath) is not a readable Ed25519 private key in PEM (openssl genpkey -algorithm ed25519)")
     }
-    var payload: JSONValue
+    let payload: JSONValue
     do { payload = try JSONParser.parse(Array((args.value("payload") ?? "{}").utf8)) } catch { throw usage("--payload: \(error)") }
-    guard case .object(var members) = payload else { throw usage("--payload must be a JSON object") }
-    guard let nonceBytes = Ed25519.randomBytes(16) else { throw .failed("no randomness for the nonce") }
-    let nonce = nonceBytes.map { String($0 >> 4, radix: 16) + String($0 & 15, radix: 16) }.joined()
-    if !members.contains(where: { $0.0 == "id" }) {
-        members.insert(("id", .string("cmd-" + String(nonce.prefix(12)))), at: 0)
-    }
-    payload = .object(members)
+    guard case .object(let members) = payload else { throw usage("--payload must be a JSON object") }
     var ts = SystemClock.wallMilliseconds
     if let t = args.value("timestamp-ms") {
         guard let v = Int64(t) else { throw usage("--timestamp-ms must be a whole number") }
         ts = v
     }
-    guard let c = SignedCommand.sign(topic: FeedTopic.command(node, verb), payload: payload.serialized(),
-                                     key: args.value("key-name") ?? "coordinator", privateKey: key,
-                                     timestampMs: ts, nonce: nonce) else {
-        throw .failed("signing failed")
+    guard let c = SignedCommand.issue(node: node, verb: verb, payload: members, key: args.value("key-name") ?? "coordinator",
+                                      privateKey: key, timestampMs: ts) else {
+        throw .failed("signing failed (no randomness for the nonce?)")
     }
     print(c.json.serialized())
     return 0

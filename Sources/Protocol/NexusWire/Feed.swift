@@ -45,6 +45,9 @@ public struct StatusPayload: Equatable, Sendable {
     public var wolArmed: Bool?
     /// Nodes this agent can wake on a `wake` command.
     public var wakes: [String] = []
+    /// How it wakes each of them (target → wol, poe-relay or gpio-pulse): what a
+    /// coordinator needs to choose a fallback when the first way does not work.
+    public var wakeMethods: [String: String] = [:]
     /// Conditions an operator should fix, such as Wake-on-LAN disarmed.
     public var warnings: [String] = []
 
@@ -78,6 +81,7 @@ public struct StatusPayload: Equatable, Sendable {
                 ("wake", .array(wake.map { .string($0) })),
                 ("macs", .array(macs.map { .string($0) })),
                 ("wakes", .array(wakes.map { .string($0) })),
+                ("wake_methods", .object(wakeMethods.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
             ])),
             ("wake", .object([("method", .string(wakeMethod))]
                 + (wakeInterface.map { [("interface", .string($0)), ("armed", wolArmed.map { .bool($0) } ?? .null)] } ?? [])

@@ -27,6 +27,25 @@ public struct SignedCommand: Equatable, Sendable {
         return SignedCommand(key: name, timestampMs: timestampMs, nonce: nonce, payload: payload, signature: sig)
     }
 
+    /// A new command for `node`: a fresh nonce, an `id` made from it unless the payload
+    /// has one, signed now. What `nexus-agent sign` and the coordinator both send.
+    public static func issue(node: String, verb: String, payload: [(String, JSONValue)], key name: String,
+                             privateKey: Ed25519.PrivateKey, timestampMs: Int64) -> SignedCommand? {
+        guard let nonceBytes = Ed25519.randomBytes(16) else { return nil }
+        let nonce = nonceBytes.map { String($0 >> 4, radix: 16) + String($0 & 15, radix: 16) }.joined()
+        var members = payload
+        if !members.contains(where: { $0.0 == "id" }) {
+            members.insert(("id", .string("cmd-" + String(nonce.prefix(12)))), at: 0)
+        }
+        return sign(topic: FeedTopic.command(node, verb), payload: JSONValue.object(members).serialized(), key: name,
+                    privateKey: privateKey, timestampMs: timestampMs, nonce: nonce)
+    }
+
+    /// The command's own id, from its payload.
+    public var id: String? {
+        (try? JSONParser.parse(Array(payload.utf8)))?["id"]?.stringValue
+    }
+
     public var json: JSONValue {
         .object([("v", .int(1)), ("key", .string(key)), ("ts", .int(timestampMs)), ("nonce", .string(nonce)),
                  ("payload", .string(payload)), ("sig", .string(Base64.encode(signature)))])
