@@ -37,6 +37,35 @@ import Testing
         #expect(after["state"] as? String == "offline")
     }
 
+    /// --sim-load: each simulated node's load comes from a file, and its power follows.
+    @Test func aSimulatedNodeTakesItsLoadFromAFile() throws {
+        let broker = try Broker()
+        let load = FileManager.default.temporaryDirectory.appendingPathComponent("sim-load-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: load) }
+        try "0.75\n".write(to: load, atomically: true, encoding: .utf8)
+        let a = try agent(broker, node: "load-1", extra: ["--sim-load", load.path])
+        #expect(a.wait(timeout: 10) { $0.count >= 2 })
+        func latest() throws -> (Double?, Double?) {
+            let t = try payload(try #require(try broker.subscribe("nexusgrid/v1/load-1/telemetry", count: 1).first))
+            return ((t["cpu"] as? [String: Any])?["utilisation"] as? Double, t["total_power_w"] as? Double)
+        }
+        var (u, w) = try latest()
+        #expect(u == 0.75)
+        // sim: 2.7 W idle, 6.4 W at full load; the INA219 model rounds to its LSB.
+        #expect(abs((w ?? 0) - (2.7 + 0.75 * 3.7)) < 0.05, "\(String(describing: w))")
+        try "0.1".write(to: load, atomically: true, encoding: .utf8)
+        for _ in 0..<20 where u != 0.1 {
+            usleep(200_000)
+            (u, w) = try latest()
+        }
+        #expect(u == 0.1)
+        #expect(abs((w ?? 0) - (2.7 + 0.1 * 3.7)) < 0.05, "\(String(describing: w))")
+        a.stop(SIGTERM)
+        // Refused on a board with real sensors.
+        let r = try AgentBinary.agent(["run", "--board", "pi4b", "--node", "x", "--sim-load", load.path])
+        #expect(r.status == 2 && r.stderr.contains("--sim-load is for simulated boards"), "\(r.stderr)")
+    }
+
     @Test func lastWillWhenKilled() throws {
         let broker = try Broker()
         let a = try agent(broker, node: "feed-2")

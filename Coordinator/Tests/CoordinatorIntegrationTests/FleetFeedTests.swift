@@ -32,13 +32,14 @@ func freePort() throws -> Int {
 final class Child {
     let process = Process()
     let log: URL
-    init(_ exe: String, _ args: [String]) throws {
+    /// `stdout`: into the same log (for mosquitto_sub), else discarded.
+    init(_ exe: String, _ args: [String], stdout: Bool = false) throws {
         process.executableURL = URL(fileURLWithPath: exe)
         process.arguments = args
         log = FileManager.default.temporaryDirectory.appendingPathComponent("nexus-child-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardOutput = stdout ? try FileHandle(forWritingTo: log) : FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
     }
     var stderr: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }

@@ -44,9 +44,10 @@ public final class Sampler {
         }
 
         var utilisation: Double?
+        if let sim = devices.simulation, sim.loadIsSimulated { utilisation = sim.utilisation }
         do {
             let t = try proc.cpuTimes()
-            if let last = lastCPU { utilisation = t.utilisation(since: last) }
+            if let last = lastCPU, utilisation == nil { utilisation = t.utilisation(since: last) }
             lastCPU = t
         } catch {
             logger.warning("cannot read CPU times", ["error": "\(error)"])

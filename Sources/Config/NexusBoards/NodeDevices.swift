@@ -27,6 +27,8 @@ public final class NodeDevices {
         public var gpioOptional = false
         /// The config's wake targets; gpio-pulse ones get their output line.
         public var wakeTargets: [String: WakeTarget] = [:]
+        /// Simulated boards: the node's load from this file (SimulatedNode.loadFile).
+        public var simulatedLoadFile: String?
         public init() {}
     }
 
@@ -50,6 +52,7 @@ public final class NodeDevices {
         if board.simulated {
             let sim = SimulatedNode(parameters: .init(idleWatts: board.power.idleWatts, maxWatts: board.power.maxWatts,
                                                       supplyVolts: board.power.supplyVolts), proc: proc)
+            sim.loadFile = options.simulatedLoadFile
             simulation = sim
             hwmon = sim
             meters = board.sensors.map { s in

@@ -14,6 +14,7 @@ let runSpec = CommandSpec(
         OptionSpec(name: "print-samples", value: nil, help: "Write each sample to stdout as one line of JSON."),
         OptionSpec(name: "samples", value: "N", help: "Stop after N samples (for scripts and measurements)."),
         OptionSpec(name: "sensors-config", value: "FILE", help: "A sensors.conf for libsensors."),
+        OptionSpec(name: "sim-load", value: "FILE", help: "Simulated boards only: the node's CPU utilisation (0-1) read from FILE at each sample, instead of this machine's load."),
         OptionSpec(name: "broker", value: "URL", help: "Publish the feed to mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (docs/feed.md)."),
         OptionSpec(name: "ca", value: "FILE", help: "mqtts: the CA that signed the broker's certificate (pinned)."),
         OptionSpec(name: "cert", value: "FILE", help: "mqtts: this node's client certificate."),
@@ -50,6 +51,12 @@ func runCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
     var options = NodeDevices.Options()
     options.gpioOptional = true
     options.sensorsConfig = args.value("sensors-config") ?? setup.config.sensorsConfig
+    if let load = args.value("sim-load") {
+        guard setup.board.simulated else {
+            throw .usage(UsageError(message: "--sim-load is for simulated boards (sim, sim-pc); \(setup.board.name) reads its real load", command: "run"))
+        }
+        options.simulatedLoadFile = load
+    }
     options.wakeTargets = setup.config.wakeTargets
     let clock = SystemClock()
     let devices = try open(setup, options, clock)

@@ -28,6 +28,11 @@ public final class SimulatedNode: HwmonSource {
 
     public let parameters: Parameters
     public let proc: ProcFS
+    /// A file holding the node's utilisation (0-1), re-read at each update, in place of the
+    /// host's CPU load: how a test or a simulated fleet gives each node a load of its own.
+    public var loadFile: String?
+    /// Whether the load came from `loadFile` (the sample then reports it as the CPU's).
+    public private(set) var loadIsSimulated = false
     public private(set) var utilisation: Double = 0
     public private(set) var celsius: Double
     private var lastTimes: CPUTimes?
@@ -56,7 +61,14 @@ public final class SimulatedNode: HwmonSource {
     /// Reads /proc/stat and moves power and temperature to match.
     public func update(now: Instant) {
         var measured = false
-        if let t = try? proc.cpuTimes() {
+        if let loadFile {
+            let text = (try? readSmallFile(loadFile)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            if let u = Double(text.filter { !$0.isWhitespace }), (0...1).contains(u) {
+                utilisation = u
+                measured = true
+            }
+            loadIsSimulated = measured
+        } else if let t = try? proc.cpuTimes() {
             if let last = lastTimes, let u = t.utilisation(since: last) {
                 utilisation = u
                 measured = true
