@@ -171,6 +171,13 @@ import Testing
             usleep(500_000)
             #expect(!bus.service.lines.contains { $0.hasPrefix("PowerOff") || $0.hasPrefix("CanPowerOff") }, "\(bus.service.lines)")
             #expect(agent.process.isRunning)
+            // The system stopping the agent as it halts: the retained status still says
+            // sleeping (offline), so a coordinator knows the node is asleep, not lost.
+            agent.stop(SIGTERM)
+            let last = status.lines.compactMap { try? payload($0) }.last
+            #expect(status.wait(timeout: 5) { l in l.contains { $0.contains("\"online\":false") } }, "\(status.lines)")
+            let final = try #require(status.lines.compactMap { try? payload($0) }.last { $0["online"] as? Bool == false })
+            #expect(final["state"] as? String == "sleeping", "\(final) after \(String(describing: last))")
         }
     }
 

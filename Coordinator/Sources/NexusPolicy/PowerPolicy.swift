@@ -40,6 +40,12 @@ public struct PolicySettings: Equatable, Sendable {
     public var protected: Set<String> = []
     /// A node busier than this is not idle and is not a sleep candidate.
     public var idleBelow = 0.15
+    /// How nodes are chosen. `energy`: the learned power models (sleep the node that costs
+    /// most to keep awake, wake the cheapest per unit of load). `utilisation`: as
+    /// cluster-autoscaler does without any power model (sleep the least used node below
+    /// `sleepBelow`, wake sleepers in name order); kept for the fleet simulator's comparison.
+    public enum Ranking: String, Sendable { case energy, utilisation }
+    public var ranking = Ranking.energy
 
     public init() {}
 }
@@ -176,14 +182,17 @@ public struct PowerPolicy: Sendable {
             let since = overSinceMs ?? nowMs
             overSinceMs = since
             let why = pendingPods > 0 ? "\(pendingPods) pods pending" : "mean utilisation \(pct(mean)) above \(pct(settings.wakeAbove))"
-            guard nowMs - since >= settings.wakeHoldMs else {
+            // Pods the scheduler could not place wait now: no hold (cluster-autoscaler scales
+            // up for them at once too). A busy fleet is held, so a burst does not wake a node.
+            guard pendingPods > 0 || nowMs - since >= settings.wakeHoldMs else {
                 holding = "\(why) for \((nowMs - since) / 1000) s of \(settings.wakeHoldMs / 1000) s"
                 return out
             }
             // The most efficient sleeper that some awake agent can wake.
             let sleepers = nodes.values.filter { $0.state == "sleeping" && !benched($0.name) }
                 .compactMap { r in WakeRoute.routes(for: r, in: nodes).first.map { (r, $0) } }
-            guard let (pick, route) = sleepers.min(by: { (efficiency($0.0), $0.0.name) < (efficiency($1.0), $1.0.name) }) else {
+            let energy = settings.ranking == .energy
+            guard let (pick, route) = sleepers.min(by: { energy ? (efficiency($0.0), $0.0.name) < (efficiency($1.0), $1.0.name) : $0.0.name < $1.0.name }) else {
                 holding = "\(why), but no sleeping node can be woken"
                 return out
             }
@@ -191,8 +200,9 @@ public struct PowerPolicy: Sendable {
             lastWokenMs[pick.name] = nowMs
             overSinceMs = nil
             out.append(Decision(atMs: nowMs, node: pick.name, action: .wake,
-                                reason: "\(why) for \(settings.wakeHoldMs / 1000) s; \(pick.name) is the most efficient sleeping node "
-                                    + "(\(watts(efficiency(pick))) W per unit of load), woken by \(route)",
+                                reason: (pendingPods > 0 ? why : "\(why) for \(settings.wakeHoldMs / 1000) s") + "; "
+                                    + (energy ? "\(pick.name) is the most efficient sleeping node (\(watts(efficiency(pick))) W per unit of load)"
+                                              : "\(pick.name) is the first sleeping node") + ", woken by \(route)",
                                 acted: acts, via: route.via, method: route.method))
             return out
         }
@@ -211,14 +221,18 @@ public struct PowerPolicy: Sendable {
             return out
         }
         // A node nobody awake could wake again never goes to sleep.
+        let energy = settings.ranking == .energy
+        let idleLine = energy ? settings.idleBelow : settings.sleepBelow
         let candidates = awake.filter { r in
             !settings.protected.contains(r.name) && cluster.protected[r.name] == nil && !benched(r.name)
-                && r.wakeMethod != "none" && (r.utilisation ?? 1) < settings.idleBelow
+                && r.wakeMethod != "none" && (r.utilisation ?? 1) < idleLine
                 && nowMs - (lastWokenMs[r.name] ?? .min / 2) >= settings.cooldownAfterWakeMs
                 && !WakeRoute.routes(for: r, in: nodes).isEmpty
         }
         // The least efficient idle node goes first: it costs the most to keep awake.
-        guard let pick = candidates.max(by: { (idleCost($0), $1.name) < (idleCost($1), $0.name) }) else {
+        let chosen = energy ? candidates.max(by: { (idleCost($0), $1.name) < (idleCost($1), $0.name) })
+                            : candidates.min(by: { ($0.utilisation ?? 1, $0.name) < ($1.utilisation ?? 1, $1.name) })
+        guard let pick = chosen else {
             holding = "no idle node may sleep (protected, no way to wake it, busy, or recently woken)"
             return out
         }
@@ -233,20 +247,24 @@ public struct PowerPolicy: Sendable {
         underSinceMs = nil
         out.append(Decision(atMs: nowMs, node: pick.name, action: .sleep,
                             reason: "mean utilisation \(pct(mean)) below \(pct(settings.sleepBelow)) for \(settings.sleepHoldMs / 1000) s; "
-                                + "\(pick.name) is the least efficient idle node (\(watts(idleCost(pick))) W idle); "
+                                + (energy ? "\(pick.name) is the least efficient idle node (\(watts(idleCost(pick))) W idle); "
+                                          : "\(pick.name) is the least used node (\(pct(pick.utilisation ?? 0))); ")
                                 + "\(remaining) stay awake at \(pct(projected))",
                             acted: acts))
         return out
     }
 
     /// The sleep of `node` was given up before the node was touched (the drain could not
-    /// finish): it leaves the in-flight set and is not picked again for a hold time.
+    /// finish): it leaves the in-flight set and is not picked again for a while (the longer
+    /// of the sleep hold time and the cooldown).
     public mutating func abortSleep(_ node: String, reason: String, nowMs: Int64) -> Decision? {
         guard inFlight[node]?.action == .sleep else { return nil }
         inFlight[node] = nil
-        benchedUntilMs[node] = nowMs + settings.sleepHoldMs
+        // What blocked it (a pod with local storage, a budget) seldom clears within a hold time.
+        let benchMs = max(settings.sleepHoldMs, settings.cooldownAfterWakeMs)
+        benchedUntilMs[node] = nowMs + benchMs
         return Decision(atMs: nowMs, node: node, action: .aborted,
-                        reason: "sleep given up, \(node) stays in service: \(reason); not picked again for \(settings.sleepHoldMs / 1000) s",
+                        reason: "sleep given up, \(node) stays in service: \(reason); not picked again for \(benchMs / 1000) s",
                         acted: acts)
     }
 

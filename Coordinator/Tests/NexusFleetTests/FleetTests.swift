@@ -39,6 +39,22 @@ func telemetry(_ node: String, seq: Int, watts: Double, utilisation: Double, cel
         #expect(r.energy?.samples == 1)
     }
 
+    @Test func aNodeThatWentToSleepIsStillAsleepWhenItDropsOff() throws {
+        var f = Fleet()
+        f.ingest(topic: "nexusgrid/v1/pi-1/status", payload: status("pi-1", state: "sleeping"), nowMs: 1000)
+        // Its Last Will (or an older agent's clean exit) says offline: it is a node to wake.
+        let will = Array(#"{"schema":1,"node":"pi-1","online":false,"state":"offline","version":"0.1.0","board":"pi4b"}"#.utf8)
+        f.ingest(topic: "nexusgrid/v1/pi-1/status", payload: will, nowMs: 2000)
+        #expect(f.nodes["pi-1"]?.state == "sleeping" && f.nodes["pi-1"]?.online == false)
+        // An awake node that drops off is offline, as before.
+        f.ingest(topic: "nexusgrid/v1/pi-2/status", payload: status("pi-2"), nowMs: 1000)
+        f.ingest(topic: "nexusgrid/v1/pi-2/status", payload: Array(String(decoding: will, as: UTF8.self).replacingOccurrences(of: "pi-1", with: "pi-2").utf8), nowMs: 2000)
+        #expect(f.nodes["pi-2"]?.state == "offline")
+        // Back up: awake.
+        f.ingest(topic: "nexusgrid/v1/pi-1/status", payload: status("pi-1"), nowMs: 3000)
+        #expect(f.nodes["pi-1"]?.state == "awake")
+    }
+
     @Test func untrustedInputIsCountedNotApplied() {
         var f = Fleet()
         f.ingest(topic: "nexusgrid/v1/pi-1/status", payload: Array("{not json".utf8), nowMs: 1)

@@ -104,7 +104,7 @@ func run(_ p: inout PowerPolicy, _ nodes: inout [String: NodeRecord], from: Int6
             #expect(d.count == 1, "\(d)")
             return d.first?.node
         }
-        // Woken 610 s before the sleep decision: inside a 20-minute cooldown, c stays up.
+        // Woken 670 s before the sleep decision: inside a 20-minute cooldown, c stays up.
         #expect(try scenario(cooldownMs: 1_200_000) != "c")
         // With a 5-minute cooldown it has served its time, and is the one to go.
         #expect(try scenario(cooldownMs: 300_000) == "c")
@@ -157,10 +157,15 @@ func run(_ p: inout PowerPolicy, _ nodes: inout [String: NodeRecord], from: Int6
         var p = PowerPolicy(settings: settings())
         var f = fleet(node("a", util: 0.9), node("b", util: 0.9), node("pc", "sleeping", perLoad: 50),
                       node("pi", "sleeping", perLoad: 4), node("dark", "sleeping", perLoad: 1, wake: "none"))
-        #expect(run(&p, &f, from: 0, to: 50_000, pending: 2).isEmpty)
-        let d = try #require(run(&p, &f, from: 60_000, to: 60_000, pending: 2).first)
+        // Pods that cannot be placed wake a node at once...
+        let d = try #require(run(&p, &f, from: 0, to: 0, pending: 2).first)
         #expect(d.node == "pi" && d.action == .wake)
-        #expect(d.reason.hasPrefix("2 pods pending for 60 s"))
+        #expect(d.reason.hasPrefix("2 pods pending; pi is the most efficient sleeping node"), "\(d.reason)")
+        // ...a busy fleet only after the hold time.
+        var q = PowerPolicy(settings: settings())
+        var g = fleet(node("a", util: 0.9), node("b", util: 0.9), node("pi", "sleeping", perLoad: 4))
+        #expect(run(&q, &g, from: 0, to: 50_000).isEmpty)
+        #expect(run(&q, &g, from: 60_000, to: 60_000).first?.reason.hasPrefix("mean utilisation 90 % above 80 % for 60 s") == true)
     }
 
     @Test func dryRunDecidesButDoesNotAct() {
@@ -255,7 +260,24 @@ func run(_ p: inout PowerPolicy, _ nodes: inout [String: NodeRecord], from: Int6
         #expect(d.action == .aborted && d.reason.contains("pc stays in service: default/db-0: local storage"))
         let again = p.abortSleep("pc", reason: "again", nowMs: 65_000)
         #expect(again == nil) // nothing in flight any more
-        // A hold time later the next pick is the next most expensive node, not pc again.
+        // A hold time later the next pick is the next most expensive node, not pc again
+        // (it sits out the 10-minute cooldown).
         #expect(run(&p, &f, from: 70_000, to: 130_000).map(\.node) == ["c"])
+    }
+
+    @Test func utilisationRankingIsClusterAutoscalersWayWithoutAPowerModel() throws {
+        var s = settings()
+        s.sleepHoldMs = 0
+        s.ranking = .utilisation
+        var p = PowerPolicy(settings: s)
+        // pc costs the most to keep awake, but pi-b is the least used: that one goes, even
+        // though it is not idle (below 50 % is enough for cluster-autoscaler).
+        var f = fleet(node("pi-a", util: 0.4), node("pi-b", util: 0.3), node("pc", util: 0.35, idle: 9), node("pi-c", util: 0.45))
+        let d = try #require(run(&p, &f, from: 0, to: 0).first)
+        #expect(d.node == "pi-b" && d.reason.contains("least used node (30 %)"), "\(d.reason)")
+        // Waking: the first sleeper by name, whatever it costs.
+        var q = PowerPolicy(settings: s)
+        var g = fleet(node("a", util: 0.9), node("b", util: 0.9), node("pc", "sleeping", perLoad: 50), node("pi", "sleeping", perLoad: 4))
+        #expect(run(&q, &g, from: 0, to: 0, pending: 1).first?.node == "pc")
     }
 }
