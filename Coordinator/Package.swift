@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "nexus-coordinator", targets: ["nexus-coordinator"]),
+        .executable(name: "nexus-fleetsim", targets: ["nexus-fleetsim"]),
     ],
     dependencies: [
         .package(name: "NexusGrid", path: ".."),
@@ -51,6 +52,11 @@ let package = Package(
         .target(name: "NexusStore",
                 dependencies: ["NexusFleet", "NexusPolicy", .product(name: "GRDB", package: "GRDB.swift")],
                 swiftSettings: swiftSettings),
+        // The fleet simulator: a day of load on a mixed fleet through the same policy code,
+        // always-on vs utilisation-only vs energy-aware. No I/O.
+        .target(name: "NexusFleetSim",
+                dependencies: ["NexusPolicy", "NexusFleet", .product(name: "NexusBoards", package: "NexusGrid")],
+                swiftSettings: swiftSettings),
         // The service: the MQTT feed on its own thread, the HTTP API, the lifecycle.
         .target(name: "NexusCoordinator",
                 dependencies: ["NexusFleet", "NexusExtender", "NexusPolicy",
@@ -69,6 +75,10 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: swiftSettings),
+        .executableTarget(name: "nexus-fleetsim",
+                          dependencies: ["NexusFleetSim", "NexusPolicy", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: swiftSettings),
+        .testTarget(name: "NexusFleetSimTests", dependencies: ["NexusFleetSim", "NexusPolicy"], swiftSettings: swiftSettings),
         .testTarget(name: "NexusFleetTests", dependencies: ["NexusFleet", .product(name: "NexusWire", package: "NexusGrid")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "NexusStoreTests", dependencies: ["NexusStore", "NexusFleet", "NexusPolicy"], swiftSettings: swiftSettings),

@@ -66,7 +66,7 @@ public enum HTTPAPI {
                 return .object([("node", .string(name)), ("schedulable", .bool(refusal == nil)),
                                 ("reason", refusal.map { .string($0) } ?? .null),
                                 ("score", score["Score"] ?? .null),
-                                ("marginal_watts_per_load", s.nodes[name].flatMap(Extender.marginalCost).map { .number($0, places: 3) } ?? .null)])
+                                ("marginal_watts_per_work", s.nodes[name].flatMap(Extender.marginalCost).map { .number($0, places: 3) } ?? .null)])
             }
             return json(.object([("hints", .array(hints))]))
         }

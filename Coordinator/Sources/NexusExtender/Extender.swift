@@ -130,11 +130,12 @@ public enum Extender {
     }
 
     /// The marginal cost of more work on a node: the watts its energy model adds per unit
-    /// of utilisation, raised as it nears throttling (a hot SoC clocks down and needs longer
-    /// for the same work). nil when the node has no model.
+    /// of work (per unit of utilisation, over the board's capacity relative to a Pi 4B),
+    /// raised as it nears throttling (a hot SoC clocks down and needs longer for the same
+    /// work). nil when the node has no model.
     public static func marginalCost(_ r: NodeRecord) -> Double? {
-        guard let m = r.energy else { return nil }
-        var cost = max(m.wattsPerLoad, 0.01)
+        guard let perWork = r.wattsPerWork else { return nil }
+        var cost = max(perWork, 0.01)
         if let h = r.thermalHeadroom, h < 15 { cost *= 1 + (15 - max(h, 0)) / 15 }
         return cost
     }

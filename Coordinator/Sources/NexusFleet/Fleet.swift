@@ -30,9 +30,17 @@ public struct NodeRecord: Equatable, Sendable {
     /// Board figures, when the board is a known one.
     public var throttleCelsius: Double?
     public var haltedWatts: Double?
+    /// Work at full load relative to a Pi 4B (the board file's power.capacity).
+    public var capacity: Double = 1
     public var energy: EnergyModel?
 
     public init(name: String) { self.name = name }
+
+    /// Watts per unit of work (a Pi 4B at full load is 1): what waking or loading this
+    /// node costs, comparable across boards of different speeds.
+    public var wattsPerWork: Double? {
+        energy.map { $0.wattsPerLoad / max(capacity, 0.01) }
+    }
 
     /// Degrees left before the SoC throttles.
     public var thermalHeadroom: Double? {
@@ -91,6 +99,7 @@ public struct Fleet: Sendable {
             if let b = try? BoardCatalog.load(board) {
                 r.throttleCelsius = b.power.throttleCelsius
                 r.haltedWatts = b.power.haltedWatts
+                r.capacity = b.power.capacity
                 r.energy = EnergyModel(priorIdleWatts: b.power.idleWatts, priorMaxWatts: b.power.maxWatts)
             }
         }

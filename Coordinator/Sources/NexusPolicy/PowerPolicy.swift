@@ -41,11 +41,14 @@ public struct PolicySettings: Equatable, Sendable {
     /// A node busier than this is not idle and is not a sleep candidate.
     public var idleBelow = 0.15
     /// How nodes are chosen. `energy`: the learned power models (sleep the node that costs
-    /// most to keep awake, wake the cheapest per unit of load). `utilisation`: as
+    /// most to keep awake, wake the cheapest per unit of work). `utilisation`: as
     /// cluster-autoscaler does without any power model (sleep the least used node below
     /// `sleepBelow`, wake sleepers in name order); kept for the fleet simulator's comparison.
     public enum Ranking: String, Sendable { case energy, utilisation }
     public var ranking = Ranking.energy
+    /// Nodes that may be booting at once for pods that cannot be placed (one more per
+    /// round while pods still wait).
+    public var maxConcurrentWakes = 3
 
     public init() {}
 }
@@ -166,7 +169,11 @@ public struct PowerPolicy: Sendable {
             holding = "\(stale.name) is stale: no decision on stale data"
             return out
         }
-        guard inFlight.isEmpty else {
+        // One transition at a time, except that pods which cannot be placed may have up to
+        // `maxConcurrentWakes` nodes booting for them: waking is the safe direction, and a
+        // burst that needs three nodes should not wait for three boots in a row.
+        let onlyWakes = inFlight.values.allSatisfy { $0.action == .wake }
+        guard inFlight.isEmpty || (cluster.pendingPods > 0 && onlyWakes && inFlight.count < settings.maxConcurrentWakes) else {
             holding = "waiting for \(inFlight.keys.sorted().joined(separator: ", ")) to finish"
             return out
         }
@@ -189,7 +196,7 @@ public struct PowerPolicy: Sendable {
                 return out
             }
             // The most efficient sleeper that some awake agent can wake.
-            let sleepers = nodes.values.filter { $0.state == "sleeping" && !benched($0.name) }
+            let sleepers = nodes.values.filter { $0.state == "sleeping" && !benched($0.name) && inFlight[$0.name] == nil }
                 .compactMap { r in WakeRoute.routes(for: r, in: nodes).first.map { (r, $0) } }
             let energy = settings.ranking == .energy
             guard let (pick, route) = sleepers.min(by: { energy ? (efficiency($0.0), $0.0.name) < (efficiency($1.0), $1.0.name) : $0.0.name < $1.0.name }) else {
@@ -201,7 +208,7 @@ public struct PowerPolicy: Sendable {
             overSinceMs = nil
             out.append(Decision(atMs: nowMs, node: pick.name, action: .wake,
                                 reason: (pendingPods > 0 ? why : "\(why) for \(settings.wakeHoldMs / 1000) s") + "; "
-                                    + (energy ? "\(pick.name) is the most efficient sleeping node (\(watts(efficiency(pick))) W per unit of load)"
+                                    + (energy ? "\(pick.name) is the most efficient sleeping node (\(watts(efficiency(pick))) W per unit of work)"
                                               : "\(pick.name) is the first sleeping node") + ", woken by \(route)",
                                 acted: acts, via: route.via, method: route.method))
             return out
@@ -311,7 +318,8 @@ public struct PowerPolicy: Sendable {
         return out
     }
 
-    func efficiency(_ r: NodeRecord) -> Double { r.energy?.wattsPerLoad ?? .infinity }
+    /// Watts per unit of work: a Pi 5 at 4.8 W per unit of load does twice a Pi 4's work.
+    func efficiency(_ r: NodeRecord) -> Double { r.wattsPerWork ?? .infinity }
     func idleCost(_ r: NodeRecord) -> Double { r.energy?.idleWatts ?? r.watts ?? 0 }
     func pct(_ v: Double) -> String { "\(Int((v * 100).rounded())) %" }
     func watts(_ v: Double) -> String { v.isFinite ? "\((v * 10).rounded() / 10)" : "?" }

@@ -41,8 +41,11 @@ public final class FleetDatabase: Sendable {
                   node TEXT NOT NULL, at_ms INTEGER NOT NULL, watts REAL NOT NULL, PRIMARY KEY (node, at_ms));
                 """)
         }
-        m.registerMigration("v2: wake routes in decisions") { db in
-            try db.execute(sql: "ALTER TABLE decision ADD COLUMN via TEXT; ALTER TABLE decision ADD COLUMN method TEXT;")
+        m.registerMigration("v2: wake routes in decisions, node capacity") { db in
+            try db.execute(sql: """
+                ALTER TABLE decision ADD COLUMN via TEXT; ALTER TABLE decision ADD COLUMN method TEXT;
+                ALTER TABLE node ADD COLUMN capacity REAL NOT NULL DEFAULT 1;
+                """)
         }
         return m
     }
@@ -54,17 +57,18 @@ public final class FleetDatabase: Sendable {
                 for r in nodes {
                     let m = r.energy?.saved
                     try db.execute(sql: """
-                        INSERT INTO node VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO node VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT(name) DO UPDATE SET state = excluded.state, board = excluded.board,
                           version = excluded.version, wake_method = excluded.wake_method, wake_via = excluded.wake_via,
                           wakes = excluded.wakes, last_seen_ms = excluded.last_seen_ms, throttle_c = excluded.throttle_c,
                           halted_w = excluded.halted_w, model_idle_w = excluded.model_idle_w,
                           model_w_per_load = excluded.model_w_per_load, model_p00 = excluded.model_p00,
                           model_p01 = excluded.model_p01, model_p11 = excluded.model_p11,
-                          model_forgetting = excluded.model_forgetting, model_samples = excluded.model_samples
+                          model_forgetting = excluded.model_forgetting, model_samples = excluded.model_samples,
+                          capacity = excluded.capacity
                         """, arguments: [r.name, r.state, r.board, r.version, r.wakeMethod, r.wakeVia,
                                          r.wakes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","), r.lastSeenMs, r.throttleCelsius, r.haltedWatts,
-                                         m?.idleWatts, m?.wattsPerLoad, m?.p00, m?.p01, m?.p11, m?.forgetting, m?.samples])
+                                         m?.idleWatts, m?.wattsPerLoad, m?.p00, m?.p01, m?.p11, m?.forgetting, m?.samples, r.capacity])
                 }
             }
         } catch {
@@ -91,6 +95,7 @@ public final class FleetDatabase: Sendable {
                     r.lastSeenMs = row["last_seen_ms"]
                     r.throttleCelsius = row["throttle_c"]
                     r.haltedWatts = row["halted_w"]
+                    r.capacity = row["capacity"]
                     if let idle: Double = row["model_idle_w"], let slope: Double = row["model_w_per_load"],
                        let p00: Double = row["model_p00"], let p01: Double = row["model_p01"], let p11: Double = row["model_p11"],
                        let f: Double = row["model_forgetting"], let n: Int = row["model_samples"] {

@@ -199,6 +199,7 @@ func run(_ p: inout PowerPolicy, _ nodes: inout [String: NodeRecord], from: Int6
         var s = settings()
         s.wakeHoldMs = 0
         s.wakeAttemptTimeoutMs = 180_000
+        s.maxConcurrentWakes = 1 // one wake at a time, to follow x's
         var p = PowerPolicy(settings: s)
         var f = fleet(node("a", util: 0.9), node("b", util: 0.9), node("x", "sleeping", perLoad: 2), node("y", "sleeping", perLoad: 6))
         f["a"]?.wakes["x"] = "wol"      // a sends magic packets to x...
@@ -279,5 +280,22 @@ func run(_ p: inout PowerPolicy, _ nodes: inout [String: NodeRecord], from: Int6
         var q = PowerPolicy(settings: s)
         var g = fleet(node("a", util: 0.9), node("b", util: 0.9), node("pc", "sleeping", perLoad: 50), node("pi", "sleeping", perLoad: 4))
         #expect(run(&q, &g, from: 0, to: 0, pending: 1).first?.node == "pc")
+    }
+
+    @Test func podsThatWaitMayHaveSeveralNodesBootingButNeverOneTwice() {
+        var s = settings()
+        s.maxConcurrentWakes = 3
+        var p = PowerPolicy(settings: s)
+        var f = fleet(node("a", util: 0.9), node("b", util: 0.9), node("s1", "sleeping", perLoad: 1), node("s2", "sleeping", perLoad: 2),
+                      node("s3", "sleeping", perLoad: 3), node("s4", "sleeping", perLoad: 4))
+        // One more each round while pods still wait, cheapest first, at most three at once.
+        let d = run(&p, &f, from: 0, to: 50_000, pending: 8)
+        #expect(d.map(\.node) == ["s1", "s2", "s3"], "\(d)")
+        #expect(p.holding == "waiting for s1, s2, s3 to finish")
+        // Without pending pods nothing new starts while wakes are under way (a busy fleet
+        // alone waits for them).
+        f["s1"]?.state = "awake"
+        #expect(run(&p, &f, from: 60_000, to: 60_000).isEmpty)
+        #expect(p.inFlight.keys.sorted() == ["s2", "s3"])
     }
 }

@@ -21,6 +21,7 @@ import NexusStore
         r.wakes = ["pi-2": "poe-relay", "pi-3": ""]
         r.lastSeenMs = 42
         r.throttleCelsius = 80
+        r.capacity = 2
         var m = EnergyModel(priorIdleWatts: 2.7, priorMaxWatts: 6.4)
         for i in 0..<50 { m.learn(watts: 3 + 4 * Double(i % 10) / 10, utilisation: Double(i % 10) / 10) }
         r.energy = m
@@ -39,7 +40,7 @@ import NexusStore
         #expect(back.count == 1)
         let n = try #require(back.first)
         #expect(n.state == "awake" && n.board == "pi4b" && n.wakeVia == "head" && n.wakes == ["pi-2": "poe-relay", "pi-3": ""])
-        #expect(n.lastSeenMs == 42 && n.throttleCelsius == 80)
+        #expect(n.lastSeenMs == 42 && n.throttleCelsius == 80 && n.capacity == 2)
         // The learned model comes back exactly, and goes on learning the same way.
         #expect(n.energy == m)
         var a = try #require(n.energy), b = m

@@ -70,6 +70,9 @@ public struct Board: Equatable, Sendable {
         public var maxWatts: Double
         public var haltedWatts: Double
         public var supplyVolts: Double
+        /// Work the board does at full load, relative to a Pi 4B (1): what turns watts per
+        /// unit of utilisation into watts per unit of work for the coordinator.
+        public var capacity: Double = 1
         /// Where the SoC starts throttling; the coordinator's thermal headroom.
         public var throttleCelsius: Double
         /// How a halted node of this board can be woken, in order of preference.

@@ -130,6 +130,7 @@ public enum BoardLoader {
         // The rail the meters see; the simulated board's model draws its current from it.
         let supply = try p.number("supply_v", positive: true, maximum: 48) ?? 5.1
         let throttle = try p.number("throttle_c", positive: true, maximum: 200) ?? 80
+        let capacity = try p.number("capacity", positive: true, maximum: 1000) ?? 1
         var wake: [Board.WakeMethod] = []
         for (i, m) in try p.strings("wake").enumerated() {
             guard let w = Board.WakeMethod(rawValue: m) else {
@@ -157,8 +158,9 @@ public enum BoardLoader {
 
         return Board(name: name, model: model, simulated: simulated, i2cBus: i2cBus, gpio: layout, leds: leds,
                      ledTimings: timings, relays: relays, button: button, sensors: sensors,
-                     power: Board.PowerFacts(idleWatts: idle, maxWatts: max, haltedWatts: halted, supplyVolts: supply, throttleCelsius: throttle,
-                                             wake: wake, wakeLine: wakeLine, wakePads: wakePads, wakePulse: pulse, wakeLineSharing: sharing))
+                     power: Board.PowerFacts(idleWatts: idle, maxWatts: max, haltedWatts: halted, supplyVolts: supply, capacity: capacity,
+                                             throttleCelsius: throttle, wake: wake, wakeLine: wakeLine, wakePads: wakePads, wakePulse: pulse,
+                                             wakeLineSharing: sharing))
     }
 
     static func adc(_ o: YAMLObject, _ key: String) throws(YAMLError) -> Ina219.ADCMode {

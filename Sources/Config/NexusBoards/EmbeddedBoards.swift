@@ -44,6 +44,7 @@ sensors:
 power:
   idle_w: 2.5
   max_w: 7.0
+  capacity: 1.0   # compute relative to a Pi 4B: the same BCM2711
   halted_w: 0.3
   throttle_c: 80
   wake: [gpio-pulse, poe-relay]
@@ -89,6 +90,7 @@ sensors:
 power:
   idle_w: 1.9
   max_w: 5.1
+  capacity: 0.4   # compute relative to a Pi 4B: the Foundation gave the Pi 4 as up to 3x a Pi 3B+
   halted_w: 0.5
   throttle_c: 80
   wake: [gpio-pulse, poe-relay]
@@ -138,6 +140,7 @@ sensors:
 power:
   idle_w: 2.7
   max_w: 6.4
+  capacity: 1.0   # compute relative to a Pi 4B: the reference
   halted_w: 0.3
   throttle_c: 80
   wake: [gpio-pulse, poe-relay]
@@ -190,6 +193,7 @@ sensors:
 power:
   idle_w: 2.7
   max_w: 7.5
+  capacity: 2.0   # compute relative to a Pi 4B: the Foundation says 2-3x; sysbench multi-thread measures about 2.3x
   halted_w: 1.4
   throttle_c: 85
   wake: [gpio-pulse, poe-relay]
@@ -225,6 +229,7 @@ sensors:
 power:
   idle_w: 9
   max_w: 65
+  capacity: 6.0   # compute relative to a Pi 4B: an assumption for a small 4-core/8-thread x86 desktop
   halted_w: 1.2
   supply_v: 19
   throttle_c: 95
@@ -272,6 +277,7 @@ sensors:
 power:
   idle_w: 2.7
   max_w: 6.4
+  capacity: 1.0   # compute relative to a Pi 4B: the sim models a Pi 4B
   halted_w: 0.3
   throttle_c: 80
   wake: [gpio-pulse, poe-relay]
