@@ -167,5 +167,11 @@ import Foundation
         #expect(await until(20) { await nodes(base)[target]?["state"] as? String == "awake" }, "coordinator: \(coord.stderr)")
         d = await decisions(base)
         #expect(!d.contains { ["alert", "timeout", "aborted"].contains($0["action"] as? String ?? "") }, "\(d)")
+
+        // SIGTERM: the HTTP server stops, the model is saved, the feed disconnects cleanly.
+        kill(coord.process.processIdentifier, SIGTERM)
+        coord.process.waitUntilExit()
+        #expect(coord.process.terminationStatus == 0)
+        #expect(coord.stderr.contains("stopping") && coord.stderr.contains("feed stopped"), "\(coord.stderr)")
     }
 }

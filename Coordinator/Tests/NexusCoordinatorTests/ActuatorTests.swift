@@ -134,6 +134,17 @@ import NexusHardware
     }
 }
 
+@Suite struct PolicyRunnerTests {
+    @Test func aReplicaThatDoesNotLeadDecidesNothing() throws {
+        let (store, runner) = ActuatorTests().setUp()
+        #expect(runner.step(store, nowMs: 10_000, leader: (false, "coord-b")).isEmpty)
+        #expect(runner.report().holding == "standing by: coord-b leads")
+        #expect(store.snapshot().nodes.values.allSatisfy { $0.state != "draining" })
+        // Leading: the same fleet gets its decision.
+        #expect(runner.step(store, nowMs: 20_000, leader: (true, "coord-a")).count == 1)
+    }
+}
+
 @Suite struct CoordinatorConfigTests {
     @Test func readsEverySection() throws {
         let c = try CoordinatorConfig.parse("""
