@@ -41,6 +41,12 @@ public final class PolicyRunner: Sendable {
         return new
     }
 
+    /// No round this time, and why (the Kubernetes API does not answer): shown in
+    /// /v1/decisions until the next round.
+    public func pause(_ why: String) {
+        state.withLock { $0.standingBy = why }
+    }
+
     /// A sleep the actuator could not carry out (the drain): recorded, and the node left
     /// alone for a while.
     public func abortSleep(_ node: String, reason: String, nowMs: Int64, store: FleetStore) -> Decision? {

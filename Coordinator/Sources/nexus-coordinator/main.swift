@@ -288,7 +288,9 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
                             clusterError = "\(error)"
                         }
                     }
-                    if clusterError == nil {
+                    if let clusterError {
+                        runner.pause("no decision: the Kubernetes API does not answer (\(clusterError))")
+                    } else {
                         let decisions = runner.step(store, nowMs: now(), cluster: cluster, leader: leads())
                         record(decisions)
                         act?.carryOut(decisions)

@@ -140,6 +140,8 @@ import NexusHardware
         #expect(runner.step(store, nowMs: 10_000, leader: (false, "coord-b")).isEmpty)
         #expect(runner.report().holding == "standing by: coord-b leads")
         #expect(store.snapshot().nodes.values.allSatisfy { $0.state != "draining" })
+        runner.pause("no decision: the Kubernetes API does not answer (HTTP 503)")
+        #expect(runner.report().holding == "no decision: the Kubernetes API does not answer (HTTP 503)")
         // Leading: the same fleet gets its decision.
         #expect(runner.step(store, nowMs: 20_000, leader: (true, "coord-a")).count == 1)
     }
