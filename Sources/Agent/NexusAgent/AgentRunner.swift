@@ -102,9 +102,19 @@ public final class AgentRunner {
         }
 
         apply(core.initialActions())
+        // systemd's watchdog is fed from this loop, so a stuck loop (a hung ioctl, a
+        // deadlock) stops the pings and systemd restarts the agent.
+        if let watchdog = ServiceManager.watchdogInterval {
+            let t = try loop.makeTimer { ServiceManager.notify("WATCHDOG=1") }
+            t.arm(after: watchdog / 2, every: watchdog / 2)
+            watchdogTimer = t
+        }
         logger.info("agent running", ["board": devices.board.name, "node": sampler.node,
                                       "interval_ms": "\(interval.milliseconds)"])
+        ServiceManager.notify("READY=1\nSTATUS=running on \(devices.board.name) as \(sampler.node)"
+            + (feed.map { ", feed to \($0.client.settings.broker)" } ?? ""))
         defer {
+            ServiceManager.notify("STOPPING=1\nSTATUS=stopping: outputs to their safe state")
             devices.shutdownOutputs()
             feed?.goodbye()
             logger.info("agent stopped; relays powered, LEDs off, lines released", ["reason": stopReason])
@@ -113,6 +123,7 @@ public final class AgentRunner {
     }
 
     private var ledTimer: EventLoop.Timer?
+    private var watchdogTimer: EventLoop.Timer?
     private var coreTimer: EventLoop.Timer?
     private var settleTimer: EventLoop.Timer?
     private var mqttTimer: EventLoop.Timer?

@@ -1,5 +1,6 @@
 #include "nexus_systemd.h"
 #include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,4 +59,13 @@ int nexus_logind_power_off(char *error, size_t error_len) {
     sd_bus_error_free(&e);
     sd_bus_flush_close_unref(bus);
     return r < 0 ? r : 0;
+}
+
+int nexus_sd_notify(const char *state) {
+    return sd_notify(0, state);
+}
+
+unsigned long long nexus_sd_watchdog_usec(void) {
+    uint64_t usec = 0;
+    return sd_watchdog_enabled(0, &usec) > 0 ? (unsigned long long)usec : 0;
 }
