@@ -5,7 +5,7 @@ import Testing
     @Test func helpExplainsEveryCommand() throws {
         let top = try AgentBinary.agent(["--help"])
         #expect(top.status == 0)
-        for c in ["sensors", "run", "gpio", "boards"] { #expect(top.stdout.contains("  \(c)")) }
+        for c in ["sensors", "run", "gpio", "boards", "config"] { #expect(top.stdout.contains("  \(c)")) }
         for c in ["sensors", "run", "gpio", "boards"] {
             let r = try AgentBinary.agent([c, "--help"])
             #expect(r.status == 0)
@@ -13,6 +13,20 @@ import Testing
         }
         #expect(try AgentBinary.agent(["sensors", "--help"]).stdout.contains("--json"))
         #expect(try AgentBinary.agent(["--version"]).stdout.hasPrefix("nexus-agent "))
+    }
+
+    @Test func configCheckValidatesAgainstTheBoardWithoutDevices() throws {
+        let dir = try temporaryDirectory("config-check")
+        let good = dir.appendingPathComponent("good.yaml").path
+        try "node: n1\nboard: pi4b\nmqtt: {broker: \"mqtts://broker.lan:8883\", ca_file: /etc/nexusgrid/ca.crt}\nwake: {method: poe-relay, via: n0}\n"
+            .write(toFile: good, atomically: true, encoding: .utf8)
+        let ok = try AgentBinary.agent(["config", "check", good])
+        #expect(ok.status == 0 && ok.stdout.contains("ok (node n1, board pi4b, broker mqtts://broker.lan:8883)"), "\(ok.stderr)")
+        let bad = dir.appendingPathComponent("bad.yaml").path
+        try "node: n1\nboard: pi4b\nwake: {method: wol, interface: eth0}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let r = try AgentBinary.agent(["config", "check", bad])
+        #expect(r.status == 1 && r.stderr.contains("board pi4b cannot be woken by wol"), "\(r.stderr)")
+        #expect(try AgentBinary.agent(["config", "lint"]).status == 2)
     }
 
     @Test func usageErrorsExitTwo() throws {

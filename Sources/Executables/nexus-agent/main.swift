@@ -16,6 +16,7 @@ Commands:
   run         run the agent loop until SIGTERM
   gpio        test LEDs, relays and the button
   boards      list, show or check board profiles
+  config      check an agent config file against its board
   sign        sign a command for an agent (Ed25519)
   wake        send a Wake-on-LAN magic packet
 
@@ -28,7 +29,7 @@ boards/*.yaml (board profiles, built in; docs/boards.md).
 """
 
 let commands: [(CommandSpec, (ParsedArguments) throws(CommandFailure) -> Int32)] = [
-    (sensorsSpec, sensorsCommand), (runSpec, runCommand), (gpioSpec, gpioCommand), (boardsSpec, boardsCommand),
+    (sensorsSpec, sensorsCommand), (runSpec, runCommand), (gpioSpec, gpioCommand), (boardsSpec, boardsCommand), (configSpec, configCommand),
     (signSpec, signCommand), (wakeSpec, wakeCommand),
 ]
 
