@@ -319,12 +319,27 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
                 }
             }
         }
+        // Under systemd (Type=notify): ready once the HTTP server listens; the watchdog is
+        // fed from the async runtime, so a wedged executor is restarted.
+        if let watchdog = ServiceManager.watchdogInterval {
+            Task.detached {
+                while !Task.isCancelled {
+                    ServiceManager.notify("WATCHDOG=1")
+                    try? await Task.sleep(for: watchdog / 2)
+                }
+            }
+        }
+        let listenText = c.listen, mode = c.policy.mode.rawValue
         let app = Application(router: HTTPAPI.router(store: store, power: power, now: now),
-                              configuration: .init(address: .hostname(host, port: port), serverName: "nexus-coordinator"))
+                              configuration: .init(address: .hostname(host, port: port), serverName: "nexus-coordinator"),
+                              onServerRunning: { _ in
+                                  ServiceManager.notify("READY=1\nSTATUS=serving on \(listenText), policy \(mode)")
+                              })
         logger.info("serving", ["listen": c.listen, "broker": url.description])
         // runService returns on SIGTERM or SIGINT (service-lifecycle): then a clean exit.
         try await app.runService()
         logger.info("stopping")
+        ServiceManager.notify("STOPPING=1")
         do { try db.save(nodes: Array(store.snapshot(raw: true).nodes.values)) } catch { logger.error("\(error)") }
         if let elector { await elector.release(nowMs: now()) }
         feed.stop()
