@@ -201,24 +201,13 @@ final class FakeCluster: Sendable {
     }
 
     func serve(_ body: (KubeClient) async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            let port = Mutex<Int?>(nil)
-            let ready = AsyncStream<Void>.makeStream()
-            let app = Application(router: router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                  onServerRunning: { channel in
-                                      port.withLock { $0 = channel.localAddress?.port }
-                                      ready.continuation.yield()
-                                  })
-            group.addTask { try await app.runService() }
-            for await _ in ready.stream { break }
-            let p = try #require(port.withLock { $0 })
+        try await NexusKubeTests.serve(router()) { p in
             let client = try KubeClient(credentials: KubeCredentials(server: "http://127.0.0.1:\(p)", bearerToken: "t"))
             do { try await body(client) } catch {
                 await client.shutdown()
                 throw error
             }
             await client.shutdown()
-            group.cancelAll()
         }
     }
 }

@@ -49,6 +49,24 @@ func record(_ state: String, celsius: Double = 50) -> NodeRecord {
     }
 }
 
+/// Runs `router` on a free loopback port for the length of `body`.
+func serve(_ router: Router<BasicRequestContext>, _ body: (Int) async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        let port = Mutex<Int?>(nil)
+        let ready = AsyncStream<Void>.makeStream()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in
+                                  port.withLock { $0 = channel.localAddress?.port }
+                                  ready.continuation.yield()
+                              })
+        group.addTask { try await app.runService() }
+        for await _ in ready.stream { break }
+        let p = try #require(port.withLock { $0 })
+        try await body(p)
+        group.cancelAll()
+    }
+}
+
 /// What the fake API server saw.
 final class Seen: Sendable {
     let requests = Mutex<[(method: String, path: String, contentType: String, authorization: String, body: String)]>([])
@@ -76,20 +94,7 @@ final class Seen: Sendable {
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: apiNode)))
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            let port = Mutex<Int?>(nil)
-            let ready = AsyncStream<Void>.makeStream()
-            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                   onServerRunning: { channel in
-                                       port.withLock { $0 = channel.localAddress?.port }
-                                       ready.continuation.yield()
-                                   })
-            group.addTask { try await app.runService() }
-            for await _ in ready.stream { break }
-            let p = try #require(port.withLock { $0 })
-            try await body(p, seen)
-            group.cancelAll()
-        }
+        try await serve(router) { port in try await body(port, seen) }
     }
 
     @Test func markerPatchesWithTheRightMethodPathTypeAndBody() async throws {
