@@ -133,9 +133,11 @@ import Foundation
         #expect(sleeps.allSatisfy { $0["acted"] as? Bool == true })
         #expect(coord.stderr.contains("command sent verb=sleep node=n1"))
         // Each agent verified the coordinator's signature, drained, and took the go-ahead.
+        // (The agent logs the halt after the broker acknowledged `sleeping`: wait for it.)
         for a in ["n1", "n2"] {
-            let log = try #require(fleet.agents[a]).stderr
-            #expect(log.contains("simulated node halted"), "\(a): \(log)")
+            let agent = try #require(fleet.agents[a])
+            #expect(await until(10) { agent.stderr.contains("simulated node halted") }, "\(a): \(agent.stderr)")
+            let log = agent.stderr
             #expect(!log.contains("command rejected"), "\(a): \(log)")
         }
         try await Task.sleep(for: .seconds(3))
