@@ -10,6 +10,8 @@ public final class PolicyRunner: Sendable {
         var counts: [Decision.Action: Int] = [:]
         /// Why nothing is decided here although the policy is on (another replica leads).
         var standingBy: String?
+        /// The cluster as last read (protected nodes), for operator requests.
+        var cluster = ClusterFacts()
     }
     private let state: Mutex<State>
     static let keep = 500
@@ -32,6 +34,7 @@ public final class PolicyRunner: Sendable {
                 return ([], [:])
             }
             st.standingBy = nil
+            st.cluster = cluster
             let fresh = s.feedIsFresh(nowMs: nowMs, staleAfterMs: st.policy.settings.staleMs)
             let new = st.policy.evaluate(s.nodes, nowMs: nowMs, feedFresh: fresh, cluster: cluster)
             Self.keep(new, in: &st)
@@ -45,6 +48,22 @@ public final class PolicyRunner: Sendable {
     /// /v1/decisions until the next round.
     public func pause(_ why: String) {
         state.withLock { $0.standingBy = why }
+    }
+
+    /// An operator's sleep or wake (the API's signed commands): recorded with the policy's
+    /// own decisions and in flight from now on; the caller hands it to the actuator.
+    public func request(_ action: Decision.Action, node: String, by who: String, store: FleetStore,
+                        nowMs: Int64) throws(PowerPolicy.Refusal) -> Decision {
+        let s = store.snapshot(raw: true)
+        let (d, transitions) = try state.withLock { st throws(PowerPolicy.Refusal) -> (Decision, [String: String]) in
+            // Another replica leads, or the cluster's protections are unknown: not here, not now.
+            if let why = st.standingBy { throw PowerPolicy.Refusal(reason: why) }
+            let d = try st.policy.request(action, node: node, by: who, nodes: s.nodes, nowMs: nowMs, cluster: st.cluster)
+            Self.keep([d], in: &st)
+            return (d, st.policy.inFlight.mapValues(\.action.rawValue))
+        }
+        store.setTransitions(transitions)
+        return d
     }
 
     /// A sleep the actuator could not carry out (the drain): recorded, and the node left

@@ -139,6 +139,8 @@ public struct PowerPolicy: Sendable {
         /// wake: the ways tried so far, and when the current one started.
         public var tried: [WakeRoute] = []
         public var attemptSinceMs: Int64
+        /// An operator asked for it: carried out (fallbacks too) whatever the mode.
+        public var byOperator = false
     }
 
     public var settings: PolicySettings
@@ -161,7 +163,8 @@ public struct PowerPolicy: Sendable {
     public mutating func evaluate(_ nodes: [String: NodeRecord], nowMs: Int64, feedFresh: Bool,
                                   cluster: ClusterFacts = ClusterFacts()) -> [Decision] {
         holding = nil
-        guard settings.mode != .off else { holding = "policy is off"; return [] }
+        // An operator's sleep or wake is followed to its end with the policy off too.
+        guard settings.mode != .off else { holding = "policy is off"; return finishTransitions(nodes, nowMs: nowMs) }
         var out = finishTransitions(nodes, nowMs: nowMs)
         guard feedFresh else { holding = "the feed is down: no decision on stale data"; return out }
         let awake = nodes.values.filter { $0.state == "awake" }
@@ -261,18 +264,71 @@ public struct PowerPolicy: Sendable {
         return out
     }
 
+    /// Why an operator's sleep or wake was refused.
+    public struct Refusal: Error, Equatable, Sendable, CustomStringConvertible {
+        public var reason: String
+        public var description: String { reason }
+        public init(reason: String) { self.reason = reason }
+    }
+
+    /// An operator's sleep or wake (nexusctl, through the coordinator's API). The rules
+    /// that protect the fleet hold: a protected node, the last awake node or one nobody
+    /// awake could wake again is not put to sleep; one change per node at a time. The
+    /// minimum of awake nodes and the hold times are the policy's own pacing and do not
+    /// bind an operator. Once accepted it is in flight like the policy's own (the overlay
+    /// shows it, a failed wake falls back, a stuck sleep times out) and is acted on in
+    /// every mode; a woken node then has the usual cooldown before the policy may sleep it.
+    public mutating func request(_ action: Decision.Action, node: String, by who: String, nodes: [String: NodeRecord],
+                                 nowMs: Int64, cluster: ClusterFacts = ClusterFacts()) throws(Refusal) -> Decision {
+        guard let r = nodes[node] else { throw Refusal(reason: "\(node) is not a node the coordinator knows") }
+        // A change that has finished since the last round is no longer under way.
+        if let t = inFlight[node] {
+            let done = t.action == .sleep ? (r.state == "sleeping" || r.state == "offline") : r.state == "awake"
+            guard done else { throw Refusal(reason: "\(node) already has a \(t.action.rawValue) under way") }
+            inFlight[node] = nil
+        }
+        let routes = WakeRoute.routes(for: r, in: nodes)
+        switch action {
+        case .sleep:
+            guard r.state == "awake" else { throw Refusal(reason: "\(node) is \(r.state), not awake") }
+            if settings.protected.contains(node) { throw Refusal(reason: "\(node) is protected (policy.protect)") }
+            if let why = cluster.protected[node] { throw Refusal(reason: "\(node) must stay awake: \(why)") }
+            guard nodes.values.contains(where: { $0.name != node && $0.state == "awake" }) else {
+                throw Refusal(reason: "\(node) is the last awake node")
+            }
+            guard let route = routes.first else {
+                throw Refusal(reason: "no awake agent could wake \(node) again (its wake method is \(r.wakeMethod))")
+            }
+            inFlight[node] = Transition(action: .sleep, sinceMs: nowMs, attemptSinceMs: nowMs, byOperator: true)
+            return Decision(atMs: nowMs, node: node, action: .sleep,
+                            reason: "asked by \(who); \(route) can wake it again", acted: true)
+        case .wake:
+            guard r.state == "sleeping" || r.state == "offline" else { throw Refusal(reason: "\(node) is \(r.state), not asleep") }
+            guard let route = routes.first else {
+                throw Refusal(reason: "no awake agent can wake \(node) (its wake method is \(r.wakeMethod))")
+            }
+            inFlight[node] = Transition(action: .wake, sinceMs: nowMs, tried: [route], attemptSinceMs: nowMs, byOperator: true)
+            lastWokenMs[node] = nowMs
+            benchedUntilMs[node] = nil
+            return Decision(atMs: nowMs, node: node, action: .wake, reason: "asked by \(who); woken by \(route)",
+                            acted: true, via: route.via, method: route.method)
+        case .timeout, .aborted, .alert:
+            throw Refusal(reason: "\(action.rawValue) is not something to ask for")
+        }
+    }
+
     /// The sleep of `node` was given up before the node was touched (the drain could not
     /// finish): it leaves the in-flight set and is not picked again for a while (the longer
     /// of the sleep hold time and the cooldown).
     public mutating func abortSleep(_ node: String, reason: String, nowMs: Int64) -> Decision? {
-        guard inFlight[node]?.action == .sleep else { return nil }
+        guard let t = inFlight[node], t.action == .sleep else { return nil }
         inFlight[node] = nil
         // What blocked it (a pod with local storage, a budget) seldom clears within a hold time.
         let benchMs = max(settings.sleepHoldMs, settings.cooldownAfterWakeMs)
         benchedUntilMs[node] = nowMs + benchMs
         return Decision(atMs: nowMs, node: node, action: .aborted,
                         reason: "sleep given up, \(node) stays in service: \(reason); not picked again for \(benchMs / 1000) s",
-                        acted: acts)
+                        acted: acts || t.byOperator)
     }
 
     /// Transitions that finished leave the in-flight set; a sleep past its timeout is
@@ -282,6 +338,7 @@ public struct PowerPolicy: Sendable {
         var out: [Decision] = []
         for (name, t) in inFlight.sorted(by: { $0.key < $1.key }) {
             let state = nodes[name]?.state
+            let acts = self.acts || t.byOperator
             if t.action == .sleep {
                 if state == "sleeping" || state == "offline" {
                     inFlight[name] = nil

@@ -299,3 +299,77 @@ func run(_ p: inout PowerPolicy, _ nodes: inout [String: NodeRecord], from: Int6
         #expect(p.inFlight.keys.sorted() == ["s2", "s3"])
     }
 }
+
+/// An operator's sleep and wake (nexusctl through the coordinator's API).
+@Suite struct OperatorRequestTests {
+    @Test func aSleepIsCheckedByTheSafetyRulesAndThenInFlightInEveryMode() throws {
+        var s = settings(.off)
+        s.protected = ["head"]
+        var p = PowerPolicy(settings: s)
+        var f = fleet(node("head"), node("n1"), node("pc", wake: "none"))
+        // The minimum of awake nodes (2) does not bind an operator; these rules do.
+        #expect(throws: PowerPolicy.Refusal(reason: "head is protected (policy.protect)")) {
+            try p.request(.sleep, node: "head", by: "op", nodes: f, nowMs: 0)
+        }
+        #expect(throws: PowerPolicy.Refusal(reason: "n1 must stay awake: control-plane node")) {
+            try p.request(.sleep, node: "n1", by: "op", nodes: f, nowMs: 0, cluster: ClusterFacts(protected: ["n1": "control-plane node"]))
+        }
+        #expect(throws: PowerPolicy.Refusal(reason: "no awake agent could wake pc again (its wake method is none)")) {
+            try p.request(.sleep, node: "pc", by: "op", nodes: f, nowMs: 0)
+        }
+        #expect(throws: PowerPolicy.Refusal(reason: "n9 is not a node the coordinator knows")) {
+            try p.request(.sleep, node: "n9", by: "op", nodes: f, nowMs: 0)
+        }
+        let d = try p.request(.sleep, node: "n1", by: "op", nodes: f, nowMs: 1_000)
+        #expect(d.action == .sleep && d.acted && d.reason.hasPrefix("asked by op"))
+        #expect(p.inFlight["n1"]?.byOperator == true)
+        #expect(throws: PowerPolicy.Refusal(reason: "n1 already has a sleep under way")) {
+            try p.request(.wake, node: "n1", by: "op", nodes: f, nowMs: 2_000)
+        }
+        // With the policy off, a sleep that never finishes still times out, acted on.
+        let late = run(&p, &f, from: 1_000 + s.transitionTimeoutMs, to: 1_000 + s.transitionTimeoutMs)
+        #expect(late.map(\.action) == [.timeout] && late.first?.acted == true)
+        #expect(p.inFlight.isEmpty)
+    }
+
+    @Test func theLastAwakeNodeStaysAwake() {
+        var p = PowerPolicy(settings: settings())
+        let f = fleet(node("n1"), node("n2", "sleeping"))
+        #expect(throws: PowerPolicy.Refusal(reason: "n1 is the last awake node")) {
+            try p.request(.sleep, node: "n1", by: "op", nodes: f, nowMs: 0)
+        }
+    }
+
+    @Test func aWakeTakesTheBestRouteFallsBackAndIsNotSleptAgainAtOnce() throws {
+        var s = settings(.dryRun)
+        s.wakeAttemptTimeoutMs = 60_000
+        s.cooldownAfterWakeMs = 600_000
+        var p = PowerPolicy(settings: s)
+        var f = fleet(node("head"), node("n2"), node("n3"), node("n1", "sleeping"))
+        #expect(throws: PowerPolicy.Refusal(reason: "head is awake, not asleep")) {
+            try p.request(.wake, node: "head", by: "op", nodes: f, nowMs: 0)
+        }
+        let d = try p.request(.wake, node: "n1", by: "op", nodes: f, nowMs: 0)
+        #expect(d.action == .wake && d.acted && d.via != nil && d.method == "poe-relay")
+        // Not back after the attempt timeout: the next way, acted on although the mode is dry-run.
+        let next = run(&p, &f, from: 60_000, to: 60_000)
+        let fallback = try #require(next.first { $0.node == "n1" })
+        #expect(fallback.action == .wake && fallback.acted && fallback.via != d.via, "\(next)")
+        // Back: no longer in flight, and the policy's cooldown keeps it awake.
+        f["n1"]?.state = "awake"
+        _ = run(&p, &f, from: 70_000, to: 70_000)
+        #expect(p.inFlight.isEmpty)
+        #expect(p.lastWokenMs["n1"] == 0)
+    }
+
+    @Test func aFinishedChangeNoLongerBlocksTheNext() throws {
+        var p = PowerPolicy(settings: settings(.off))
+        var f = fleet(node("head"), node("n1"), node("n2"))
+        _ = try p.request(.sleep, node: "n1", by: "op", nodes: f, nowMs: 0)
+        // The node is asleep before the next policy round has noticed.
+        f["n1"]?.state = "sleeping"
+        f = fleet(f["head"]!, f["n1"]!, f["n2"]!)
+        let d = try p.request(.wake, node: "n1", by: "op", nodes: f, nowMs: 1_000)
+        #expect(d.action == .wake)
+    }
+}
