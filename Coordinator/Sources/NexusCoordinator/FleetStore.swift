@@ -45,6 +45,11 @@ public final class FleetStore: Sendable {
         }
     }
 
+    /// The fleet's latest events (oldest first), of one node or all, after `sinceMs`.
+    public func events(node: String? = nil, sinceMs: Int64 = 0) -> [FleetEvent] {
+        state.withLock { st in st.fleet.events.filter { ($0.atMs > sinceMs) && (node == nil || $0.node == node) } }
+    }
+
     /// What the power policy has under way, so that everyone else sees it: a node being
     /// drained for sleep reads `draining` even before its agent says so (the extender
     /// stops placing pods on it: that is the cordon), a node being woken reads `waking`.

@@ -10,7 +10,7 @@ internal import NIOCore
 public enum HTTPAPI {
     /// `now`: the wall clock in milliseconds (the feed's `lastSeenMs` use the same).
     public static func router(store: FleetStore, policy: Extender.Policy = .init(), metrics: CoordinatorMetrics = .init(),
-                              power: PolicyRunner? = nil,
+                              power: PolicyRunner? = nil, history: PowerHistory? = nil, commands: OperatorCommands? = nil,
                               now: @escaping @Sendable () -> Int64) -> Router<BasicRequestContext> {
         let router = Router()
 
@@ -50,8 +50,60 @@ public enum HTTPAPI {
             let t = now()
             return json(.object([
                 ("feed", .object([("connected", .bool(s.feedConnected)), ("rejected_messages", .int(Int64(s.rejectedMessages)))])),
-                ("nodes", .array(s.nodes.values.sorted { $0.name < $1.name }.map { nodeJSON($0, nowMs: t) })),
+                ("policy", .string(power?.settings.mode.rawValue ?? "off")),
+                ("commands", .bool(commands != nil)),
+                ("nodes", .array(s.nodes.values.sorted { $0.name < $1.name }.map { r in
+                    var n = nodeJSON(r, nowMs: t)
+                    if case .object(var f) = n {
+                        let routes = WakeRoute.routes(for: r, in: s.nodes)
+                        f.append(("wake_routes", .array(routes.map { .object([("via", .string($0.via)), ("method", .string($0.method))]) })))
+                        n = .object(f)
+                    }
+                    return n
+                })),
             ]))
+        }
+
+        // The fleet's power over the last hour (the fleet page's chart).
+        router.get("/v1/history") { request, _ -> Response in
+            let since = request.uri.queryParameters.get("since_ms").flatMap { Int64($0) } ?? 0
+            let points = history?.snapshot(sinceMs: since) ?? []
+            return json(.object([
+                ("interval_s", .number(Double(history?.intervalMs ?? 0) / 1000, places: 1)),
+                ("points", .array(points.map { p in
+                    .object([("at_ms", .int(p.atMs)), ("total_w", .number(p.total, places: 3)),
+                             ("nodes", .object(p.watts.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value, places: 3)) }))])
+                })),
+            ]))
+        }
+
+        // The agents' latest events: command answers, relays, wakes, the button.
+        router.get("/v1/events") { request, _ -> Response in
+            let since = request.uri.queryParameters.get("since_ms").flatMap { Int64($0) } ?? 0
+            let node = request.uri.queryParameters.get("node")
+            let events: [JSONValue] = store.events(node: node, sinceMs: since).map { e in
+                .object([("at_ms", .int(e.atMs)), ("node", .string(e.node)), ("type", .string(e.type)),
+                         ("id", e.id.map { .string($0) } ?? .null), ("outcome", e.outcome.map { .string($0) } ?? .null),
+                         ("summary", .string(e.summary))])
+            }
+            return json(.object([("events", .array(events))]))
+        }
+
+        // Signed operator commands (nexusctl): docs/coordinator.md, "Operator commands".
+        router.post("/v1/nodes/:node/commands/:verb") { request, context -> Response in
+            let body = try await request.body.collect(upTo: 16 * 1024)
+            guard let commands else {
+                return json(.object([("error", .string("this coordinator has no command key (commands.key): it cannot check or carry out signed commands"))]),
+                            status: .serviceUnavailable)
+            }
+            let a = commands.handle(node: context.parameters.get("node") ?? "", verb: context.parameters.get("verb") ?? "",
+                                    body: Array(buffer: body))
+            return json(a.body, status: HTTPResponse.Status(code: a.status))
+        }
+
+        router.get("/") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: FleetPage.html)))
         }
 
         router.get("/v1/hints") { _, _ -> Response in

@@ -49,6 +49,29 @@ public struct NodeRecord: Equatable, Sendable {
     }
 }
 
+/// One event from an agent (docs/feed.md), as the coordinator keeps it: commands'
+/// answers, relay changes, wakes, button presses.
+public struct FleetEvent: Equatable, Sendable {
+    public var atMs: Int64
+    public var node: String
+    public var type: String
+    /// The command's id, for command-accepted, -rejected and -result.
+    public var id: String?
+    /// A short account of the other fields, for people (`verb=relay outcome=ok`).
+    public var summary: String
+    /// command-result: ok or failed; command-rejected: the reason.
+    public var outcome: String?
+
+    public init(atMs: Int64, node: String, type: String, id: String? = nil, summary: String, outcome: String? = nil) {
+        self.atMs = atMs
+        self.node = node
+        self.type = type
+        self.id = id
+        self.summary = summary
+        self.outcome = outcome
+    }
+}
+
 /// The live model of the fleet. Values only: the service keeps one behind a lock and
 /// hands snapshots to the HTTP handlers, which never wait for the feed.
 public struct Fleet: Sendable {
@@ -56,6 +79,9 @@ public struct Fleet: Sendable {
     /// Messages that were not understood, counted (the feed is untrusted input).
     public private(set) var rejected = 0
     public private(set) var lastRejection: String?
+    /// The fleet's latest events, oldest first.
+    public private(set) var events: [FleetEvent] = []
+    public static let keptEvents = 500
 
     public init() {}
 
@@ -76,10 +102,24 @@ public struct Fleet: Sendable {
         switch kind {
         case .status: applyStatus(json, to: &r)
         case .telemetry: applyTelemetry(json, to: &r)
-        case .event: break
+        case .event: keepEvent(json, node: node, nowMs: nowMs)
         }
         r.lastSeenMs = nowMs
         nodes[node] = r
+    }
+
+    private mutating func keepEvent(_ e: JSONValue, node: String, nowMs: Int64) {
+        guard let type = e["type"]?.stringValue, !type.isEmpty else { return reject("event from \(node) without a type") }
+        let skip: Set<String> = ["schema", "node", "seq", "timestamp_ms", "type", "id"]
+        guard case .object(let members) = e else { return }
+        let fields: [String] = members.compactMap { k, v in
+            guard !skip.contains(k) else { return nil }
+            return "\(k)=" + (v.stringValue ?? v.serialized())
+        }
+        let outcome = type == "command-rejected" ? e["reason"]?.stringValue : e["outcome"]?.stringValue
+        events.append(FleetEvent(atMs: nowMs, node: node, type: type, id: e["id"]?.stringValue,
+                                 summary: String(fields.joined(separator: " ").prefix(300)), outcome: outcome))
+        if events.count > Self.keptEvents { events.removeFirst(events.count - Self.keptEvents) }
     }
 
     private mutating func reject(_ why: String) {

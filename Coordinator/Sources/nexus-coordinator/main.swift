@@ -16,16 +16,18 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
         commandName: "nexus-coordinator",
         abstract: "Keeps a live model of the NexusGrid fleet from its MQTT feed, serves placement hints and runs the power policy.",
         discussion: """
-            HTTP: the Kubernetes scheduler extender at /scheduler/filter and /scheduler/prioritize, \
-            the fleet at /v1/nodes, per-node hints at /v1/hints, the policy at /v1/decisions, Prometheus at /metrics \
-            (docs/coordinator.md). Every answer comes from memory; the feed runs on its own thread.
+            HTTP: the fleet page at /, the Kubernetes scheduler extender at /scheduler/filter and \
+            /scheduler/prioritize, the fleet at /v1/nodes, per-node hints at /v1/hints, the policy at /v1/decisions, \
+            power over the last hour at /v1/history, the agents' events at /v1/events, signed operator commands \
+            (nexusctl) at /v1/nodes/NODE/commands/VERB, Prometheus at /metrics (docs/coordinator.md). Every answer comes from memory; the feed runs on its own thread.
 
             Settings come from --config FILE (YAML, docs/coordinator.md) and the options below; an option given \
             on the command line wins over the file.
 
             --policy on acts: it drains nodes through the Kubernetes Eviction API (with --kubeconfig or \
             --in-cluster), signs sleep and wake commands with --command-key, and with --lease-namespace only the \
-            replica holding the Lease acts.
+            replica holding the Lease acts. With --command-key, in any mode, operators' commands signed with that \
+            key (nexusctl) are checked and carried out.
             """)
 
     @Option(help: "A YAML config file with any of the settings below (docs/coordinator.md).")
@@ -156,10 +158,11 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
 
         // What acting needs, checked before anything starts.
         var commandKey: CommandKey?
-        if c.policy.mode == .on {
-            guard let path = c.commandKey else {
-                throw ValidationError("--policy on signs sleep and wake commands: give --command-key FILE (an Ed25519 private key in PEM)")
-            }
+        if c.policy.mode == .on, c.commandKey == nil {
+            throw ValidationError("--policy on signs sleep and wake commands: give --command-key FILE (an Ed25519 private key in PEM)")
+        }
+        // With a key, operators' signed commands (nexusctl) are taken in every policy mode.
+        if let path = c.commandKey {
             guard let k = Ed25519.PrivateKey(pemFile: path) else {
                 throw ValidationError("--command-key \(path) is not a readable Ed25519 private key in PEM (openssl genpkey -algorithm ed25519)")
             }
@@ -235,7 +238,8 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
         }
 
         var power: PolicyRunner?
-        if c.policy.mode != .off {
+        var operatorCommands: OperatorCommands?
+        if c.policy.mode != .off || commandKey != nil {
             let runner = PolicyRunner(settings: c.policy, history: history)
             power = runner
             let record: @Sendable ([Decision]) -> Void = { ds in
@@ -263,8 +267,11 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
                     }
                     undo = { r in await d.undo(r) }
                 }
-                actuator = Actuator(key: commandKey, publish: { feed.publish($0, $1) }, store: store, runner: runner,
-                                    drain: drain, undo: undo, record: record, logger: logger, now: now)
+                let a = Actuator(key: commandKey, publish: { feed.publish($0, $1) }, store: store, runner: runner,
+                                 drain: drain, undo: undo, record: record, logger: logger, now: now)
+                actuator = a
+                operatorCommands = OperatorCommands(key: commandKey, store: store, runner: runner, actuator: a,
+                                                    publish: { feed.publish($0, $1) }, record: record, logger: logger, now: now)
             }
             let reader = kube.map { ClusterReader(client: $0) }
             logger.info("power policy", ["mode": c.policy.mode.rawValue, "protected": c.policy.protected.sorted().joined(separator: ","),
@@ -300,6 +307,16 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
             }
         }
 
+        // The live power chart's points.
+        let powerHistory = PowerHistory()
+        let staleMs = c.policy.staleMs
+        Task.detached {
+            while !Task.isCancelled {
+                powerHistory.record(store.snapshot(), nowMs: now(), staleAfterMs: staleMs)
+                try? await Task.sleep(for: .milliseconds(powerHistory.intervalMs))
+            }
+        }
+
         // The model to disk every few seconds, a power reading per node every minute.
         let saveEvery = c.saveIntervalS
         Task.detached {
@@ -330,7 +347,7 @@ struct NexusCoordinatorCommand: AsyncParsableCommand {
             }
         }
         let listenText = c.listen, mode = c.policy.mode.rawValue
-        let app = Application(router: HTTPAPI.router(store: store, power: power, now: now),
+        let app = Application(router: HTTPAPI.router(store: store, power: power, history: powerHistory, commands: operatorCommands, now: now),
                               configuration: .init(address: .hostname(host, port: port), serverName: "nexus-coordinator"),
                               onServerRunning: { _ in
                                   ServiceManager.notify("READY=1\nSTATUS=serving on \(listenText), policy \(mode)")

@@ -127,4 +127,46 @@ import NexusPolicy
             }
         }
     }
+
+    @Test func historyEventsAndThePage() async throws {
+        let store = FleetStore()
+        store.ingest(topic: "nexusgrid/v1/pi-1/status", payload: status("pi-1", state: "awake"), nowMs: 9_000)
+        store.ingest(topic: "nexusgrid/v1/pi-1/telemetry",
+                     payload: Array(#"{"schema":1,"node":"pi-1","seq":1,"total_power_w":3.5,"cpu":{"utilisation":0.2}}"#.utf8), nowMs: 9_100)
+        store.ingest(topic: "nexusgrid/v1/pi-1/event",
+                     payload: Array(#"{"schema":1,"node":"pi-1","seq":1,"timestamp_ms":1,"type":"command-result","id":"c1","outcome":"ok","detail":"done"}"#.utf8),
+                     nowMs: 9_200)
+        // An event that lies about its node is not kept.
+        store.ingest(topic: "nexusgrid/v1/pi-1/event", payload: Array(#"{"node":"pi-2","type":"button"}"#.utf8), nowMs: 9_300)
+        let history = PowerHistory(intervalMs: 5_000, capacity: 2)
+        for t in [9_500, 9_600, 9_700] as [Int64] { history.record(store.snapshot(), nowMs: t, staleAfterMs: 20_000) }
+        let app = Application(router: HTTPAPI.router(store: store, history: history, now: { 10_000 }))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/history?since_ms=9550", method: .get) { r in
+                let out = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
+                let points = try #require(out["points"] as? [[String: Any]])
+                // The capacity keeps the last two points; both are after since_ms.
+                #expect(points.map { $0["at_ms"] as? Int } == [9_600, 9_700])
+                #expect((points.first?["nodes"] as? [String: Double])?["pi-1"] == 3.5 && points.first?["total_w"] as? Double == 3.5)
+            }
+            try await client.execute(uri: "/v1/events?node=pi-1", method: .get) { r in
+                let out = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
+                let events = try #require(out["events"] as? [[String: Any]])
+                #expect(events.count == 1)
+                #expect(events.first?["id"] as? String == "c1" && events.first?["outcome"] as? String == "ok")
+                #expect(events.first?["summary"] as? String == "outcome=ok detail=done")
+            }
+            // Without a command key the coordinator cannot check a signed command: it says so.
+            try await client.execute(uri: "/v1/nodes/pi-1/commands/identify", method: .post, body: ByteBuffer(string: "{}")) { r in
+                #expect(r.status == .serviceUnavailable)
+                #expect(String(buffer: r.body).contains("no command key"))
+            }
+            try await client.execute(uri: "/", method: .get) { r in
+                #expect(r.status == .ok && r.headers[.contentType] == "text/html; charset=utf-8")
+                let page = String(buffer: r.body)
+                // Everything from the feed goes in as text, never as markup.
+                #expect(page.contains("<title>NexusGrid fleet</title>") && !page.contains("innerHTML") && !page.contains("insertAdjacentHTML"))
+            }
+        }
+    }
 }
