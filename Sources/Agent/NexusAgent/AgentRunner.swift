@@ -111,8 +111,12 @@ public final class AgentRunner {
         }
         logger.info("agent running", ["board": devices.board.name, "node": sampler.node,
                                       "interval_ms": "\(interval.milliseconds)"])
-        ServiceManager.notify("READY=1\nSTATUS=running on \(devices.board.name) as \(sampler.node)"
+        let ready = ServiceManager.send("READY=1\nSTATUS=running on \(devices.board.name) as \(sampler.node)"
             + (feed.map { ", feed to \($0.client.settings.broker)" } ?? ""))
+        if ready < 0 {
+            // systemd waits for this (Type=notify) and would time the start out.
+            logger.error("could not tell systemd the agent is ready", ["errno": "\(-ready)"])
+        }
         defer {
             ServiceManager.notify("STOPPING=1\nSTATUS=stopping: outputs to their safe state")
             devices.shutdownOutputs()

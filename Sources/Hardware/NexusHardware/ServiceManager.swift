@@ -10,6 +10,12 @@ public enum ServiceManager {
         nexus_sd_notify(state) > 0
     }
 
+    /// Like `notify`, with sd_notify's own answer: > 0 sent, 0 no service manager, < 0 a
+    /// negative errno (the message did not get through: worth a log line).
+    public static func send(_ state: String) -> Int32 {
+        nexus_sd_notify(state)
+    }
+
     /// The interval `WatchdogSec=` asks for; pings should come at half of it. nil when
     /// the service has no watchdog.
     public static var watchdogInterval: Duration? {
