@@ -98,6 +98,10 @@ let nexusctlBin = binary("NEXUSCTL_BIN", [packageDir.appendingPathComponent(".bu
             let row = lines.first { $0.hasPrefix(node + " ") } ?? ""
             #expect(row.contains("awake") && row.contains(" W") && row.contains(wake), "\(status.stdout)")
         }
+        // watch into a pipe: one block per refresh, no terminal codes.
+        let watch = try Self.run(ctl, ["watch", "--count", "2", "--interval", "0.3"], env: env)
+        #expect(watch.status == 0 && watch.stdout.components(separatedBy: "\n----\n").count == 3, "\(watch)")
+        #expect(watch.stdout.contains("placement hints") && watch.stdout.contains("policy off") && !watch.stdout.contains("\u{1b}["))
         let hints = try Self.run(ctl, ["hints"], env: env)
         #expect(hints.status == 0 && hints.stdout.contains("SCHEDULABLE") && hints.stdout.contains("n1"), "\(hints)")
 
