@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "nexus-coordinator", targets: ["nexus-coordinator"]),
         .executable(name: "nexus-fleetsim", targets: ["nexus-fleetsim"]),
         .executable(name: "nexusctl", targets: ["nexusctl"]),
+        .executable(name: "nexus-coordinator-bench", targets: ["nexus-coordinator-bench"]),
     ],
     dependencies: [
         .package(name: "NexusGrid", path: ".."),
@@ -86,6 +87,13 @@ let package = Package(
                           dependencies: ["NexusControl", .product(name: "NexusWire", package: "NexusGrid"),
                                          .product(name: "NexusCrypto", package: "NexusGrid"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: swiftSettings),
+        // Figures for docs/benchmarks.md (tools/bench): ingest, policy, SQLite, extender latency.
+        .executableTarget(name: "nexus-coordinator-bench",
+                          dependencies: ["NexusCoordinator", "NexusFleet", "NexusPolicy", "NexusStore",
+                                         .product(name: "Hummingbird", package: "hummingbird"),
+                                         .product(name: "Logging", package: "swift-log"),
+                                         .product(name: "AsyncHTTPClient", package: "async-http-client")],
                           swiftSettings: swiftSettings),
         .executableTarget(name: "nexus-fleetsim",
                           dependencies: ["NexusFleetSim", "NexusPolicy", .product(name: "ArgumentParser", package: "swift-argument-parser")],
