@@ -10,6 +10,8 @@ public final class FleetStore: Sendable {
         var fleet = Fleet()
         var feedConnected = false
         var lastMessageMs: Int64 = 0
+        /// Feed messages taken in since the start.
+        var messages: Int64 = 0
         /// node → the transition the coordinator has under way (sleep or wake).
         var transitions: [String: String] = [:]
     }
@@ -20,6 +22,7 @@ public final class FleetStore: Sendable {
         state.withLock {
             $0.fleet.ingest(topic: topic, payload: payload, nowMs: nowMs)
             $0.lastMessageMs = nowMs
+            $0.messages += 1
         }
     }
 
@@ -37,6 +40,7 @@ public final class FleetStore: Sendable {
         public var feedConnected: Bool
         public var lastMessageMs: Int64
         public var rejectedMessages: Int
+        public var messages: Int64 = 0
 
         /// Whether the coordinator's own feed is working: connected, and heard from within
         /// `staleAfterMs`. While it is not, nodes are not held stale and no decision is made.
@@ -72,7 +76,7 @@ public final class FleetStore: Sendable {
                 }
             }
             return Snapshot(nodes: nodes, feedConnected: $0.feedConnected, lastMessageMs: $0.lastMessageMs,
-                            rejectedMessages: $0.fleet.rejected)
+                            rejectedMessages: $0.fleet.rejected, messages: $0.messages)
         }
     }
 }

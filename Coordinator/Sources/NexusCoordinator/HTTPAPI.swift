@@ -48,6 +48,7 @@ public enum HTTPAPI {
         router.get("/v1/nodes") { _, _ -> Response in
             let s = store.snapshot()
             let t = now()
+            let allRoutes = WakeRoute.allRoutes(in: s.nodes)
             return json(.object([
                 ("feed", .object([("connected", .bool(s.feedConnected)), ("rejected_messages", .int(Int64(s.rejectedMessages)))])),
                 ("policy", .string(power?.settings.mode.rawValue ?? "off")),
@@ -55,7 +56,7 @@ public enum HTTPAPI {
                 ("nodes", .array(s.nodes.values.sorted { $0.name < $1.name }.map { r in
                     var n = nodeJSON(r, nowMs: t)
                     if case .object(var f) = n {
-                        let routes = WakeRoute.routes(for: r, in: s.nodes)
+                        let routes = allRoutes[r.name] ?? []
                         f.append(("wake_routes", .array(routes.map { .object([("via", .string($0.via)), ("method", .string($0.method))]) })))
                         n = .object(f)
                     }
@@ -144,7 +145,11 @@ public enum HTTPAPI {
                      body: .init(byteBuffer: ByteBuffer(string: metrics.render(store.snapshot(), nowMs: now(), policy: power?.report()))))
         }
 
-        router.get("/healthz") { _, _ -> Response in json(.object([("ok", .bool(true))])) }
+        // Cheap at any fleet size: what a liveness probe and tools/bench-ingest read.
+        router.get("/healthz") { _, _ -> Response in
+            let s = store.snapshot(raw: true)
+            return json(.object([("ok", .bool(true)), ("feed_connected", .bool(s.feedConnected)), ("feed_messages", .int(s.messages))]))
+        }
         return router
     }
 

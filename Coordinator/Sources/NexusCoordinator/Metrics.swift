@@ -26,54 +26,75 @@ public final class CoordinatorMetrics: Sendable {
     func countPrioritize() { prioritizeCalls.increment() }
     func countBadRequest() { badRequests.increment() }
 
+    /// The exposition text. The fleet's gauges are written straight from the snapshot
+    /// (not kept in the registry): a registry lookup per labelled gauge made a scrape
+    /// quadratic in the fleet (half a second at 1,000 nodes, minutes at 10,000), and a node
+    /// that left or lost a reading would have kept its last value. The registry keeps the
+    /// counters only.
     public func render(_ s: FleetStore.Snapshot, nowMs: Int64, policy: PolicyRunner.Report? = nil) -> String {
-        var fleetWatts = 0.0
-        var byState: [String: Int] = [:]
-        for r in s.nodes.values {
-            let node = [("node", r.name)]
-            byState[r.state, default: 0] += 1
-            if let w = r.watts, r.state != "offline" {
-                fleetWatts += w
-                registry.makeGauge(name: "nexusgrid_node_power_watts", labels: node, help: "Node input power, from its INA219s.").set(w)
-            }
-            if let c = r.maxCelsius {
-                registry.makeGauge(name: "nexusgrid_node_temperature_celsius", labels: node, help: "The node's hottest sensor.").set(c)
-            }
-            if let h = r.thermalHeadroom {
-                registry.makeGauge(name: "nexusgrid_node_thermal_headroom_celsius", labels: node, help: "Degrees left before throttling.").set(h)
-            }
-            if let u = r.utilisation {
-                registry.makeGauge(name: "nexusgrid_node_cpu_utilisation", labels: node, help: "CPU utilisation, 0 to 1.").set(u)
-            }
-            if let m = r.energy {
-                registry.makeGauge(name: "nexusgrid_node_model_idle_watts", labels: node, help: "Learned idle power.").set(m.idleWatts)
-                registry.makeGauge(name: "nexusgrid_node_model_watts_per_load", labels: node, help: "Learned watts per unit of utilisation.").set(m.wattsPerLoad)
-            }
-            registry.makeGauge(name: "nexusgrid_node_last_seen_seconds", labels: node, help: "Seconds since the node was last heard from.")
-                .set(Double(nowMs - r.lastSeenMs) / 1000)
-            for state in Self.states {
-                registry.makeGauge(name: "nexusgrid_node_state", labels: node + [("state", state)], help: "1 for the node's current state.")
-                    .set(r.state == state ? 1.0 : 0.0)
+        var out = ""
+        out.reserveCapacity(256 + s.nodes.count * 900)
+        let nodes = s.nodes.values.sorted { $0.name < $1.name }
+        func family(_ name: String, _ help: String, _ samples: [(labels: [(String, String)], value: Double)]) {
+            guard !samples.isEmpty else { return }
+            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+            for (labels, value) in samples {
+                out += name
+                if !labels.isEmpty {
+                    out += "{" + labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
+                }
+                out += " " + Self.number(value) + "\n"
             }
         }
-        registry.makeGauge(name: "nexusgrid_fleet_power_watts", help: "Sum of every reporting node's power.").set(fleetWatts)
-        for state in Self.states {
-            registry.makeGauge(name: "nexusgrid_fleet_nodes", labels: [("state", state)], help: "Nodes by state.")
-                .set(Double(byState[state] ?? 0))
+        func perNode(_ name: String, _ help: String, _ value: (NodeRecord) -> Double?) {
+            family(name, help, nodes.compactMap { r in value(r).map { ([("node", r.name)], $0) } })
         }
-        registry.makeGauge(name: "nexusgrid_feed_connected", help: "1 while the coordinator is connected to the broker.")
-            .set(s.feedConnected ? 1.0 : 0.0)
-        registry.makeGauge(name: "nexusgrid_feed_rejected_messages", help: "Feed messages that did not parse or lied about their node.")
-            .set(Double(s.rejectedMessages))
+        perNode("nexusgrid_node_power_watts", "Node input power, from its INA219s.") { $0.state == "offline" ? nil : $0.watts }
+        perNode("nexusgrid_node_temperature_celsius", "The node's hottest sensor.") { $0.maxCelsius }
+        perNode("nexusgrid_node_thermal_headroom_celsius", "Degrees left before throttling.") { $0.thermalHeadroom }
+        perNode("nexusgrid_node_cpu_utilisation", "CPU utilisation, 0 to 1.") { $0.utilisation }
+        perNode("nexusgrid_node_model_idle_watts", "Learned idle power.") { $0.energy?.idleWatts }
+        perNode("nexusgrid_node_model_watts_per_load", "Learned watts per unit of utilisation.") { $0.energy?.wattsPerLoad }
+        perNode("nexusgrid_node_last_seen_seconds", "Seconds since the node was last heard from.") { Double(nowMs - $0.lastSeenMs) / 1000 }
+        family("nexusgrid_node_state", "1 for the node's current state.",
+               nodes.flatMap { r in Self.states.map { ([("node", r.name), ("state", $0)], r.state == $0 ? 1.0 : 0.0) } })
+        let fleetWatts = nodes.reduce(0.0) { $0 + ($1.state == "offline" ? 0 : $1.watts ?? 0) }
+        family("nexusgrid_fleet_power_watts", "Sum of every reporting node's power.", [([], fleetWatts)])
+        family("nexusgrid_fleet_nodes", "Nodes by state.",
+               Self.states.map { st in ([("state", st)], Double(nodes.count { $0.state == st })) })
+        family("nexusgrid_feed_connected", "1 while the coordinator is connected to the broker.", [([], s.feedConnected ? 1 : 0)])
+        family("nexusgrid_feed_rejected_messages", "Feed messages that did not parse or lied about their node.",
+               [([], Double(s.rejectedMessages))])
+        family("nexusgrid_feed_messages", "Feed messages taken in since the start.", [([], Double(s.messages))])
         if let policy {
-            for action in ["sleep", "wake", "timeout", "aborted", "alert"] {
-                let n = Decision.Action(rawValue: action).flatMap { policy.counts[$0] } ?? 0
-                registry.makeGauge(name: "nexusgrid_policy_decisions", labels: [("action", action)],
-                                   help: "Power-policy decisions since the coordinator started, by action (alert: a node could not be woken).")
-                    .set(Double(n))
-            }
-            registry.makeGauge(name: "nexusgrid_policy_in_flight", help: "Sleeps and wakes under way.").set(Double(policy.inFlight.count))
+            family("nexusgrid_policy_decisions",
+                   "Power-policy decisions since the coordinator started, by action (alert: a node could not be woken).",
+                   ["sleep", "wake", "timeout", "aborted", "alert"].map { action in
+                       ([("action", action)], Double(Decision.Action(rawValue: action).flatMap { policy.counts[$0] } ?? 0))
+                   })
+            family("nexusgrid_policy_in_flight", "Sleeps and wakes under way.", [([], Double(policy.inFlight.count))])
         }
-        return registry.emitToString()
+        return out + registry.emitToString()
+    }
+
+    /// A label value in the exposition format: backslash, double quote and newline escaped.
+    static func escape(_ v: String) -> String {
+        guard v.utf8.contains(where: { $0 == 0x5C || $0 == 0x22 || $0 == 0x0A }) else { return v }
+        var o = ""
+        for c in v {
+            switch c {
+            case "\\": o += "\\\\"
+            case "\"": o += "\\\""
+            case "\n": o += "\\n"
+            default: o.append(c)
+            }
+        }
+        return o
+    }
+
+    static func number(_ v: Double) -> String {
+        if v.isNaN { return "NaN" }
+        if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
+        return "\(v)"
     }
 }

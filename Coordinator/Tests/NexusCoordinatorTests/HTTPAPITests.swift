@@ -156,6 +156,11 @@ import NexusPolicy
                 #expect(events.first?["id"] as? String == "c1" && events.first?["outcome"] as? String == "ok")
                 #expect(events.first?["summary"] as? String == "outcome=ok detail=done")
             }
+            // Every message the feed handed over counts, the refused one too.
+            try await client.execute(uri: "/healthz", method: .get) { r in
+                let out = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
+                #expect(out["ok"] as? Bool == true && out["feed_messages"] as? Int == 4)
+            }
             // Without a command key the coordinator cannot check a signed command: it says so.
             try await client.execute(uri: "/v1/nodes/pi-1/commands/identify", method: .post, body: ByteBuffer(string: "{}")) { r in
                 #expect(r.status == .serviceUnavailable)
@@ -168,5 +173,21 @@ import NexusPolicy
                 #expect(page.contains("<title>NexusGrid fleet</title>") && !page.contains("innerHTML") && !page.contains("insertAdjacentHTML"))
             }
         }
+    }
+
+    @Test func metricsLabelValuesAreEscapedAndGoneNodesLeaveNoSeries() {
+        #expect(CoordinatorMetrics.escape(#"a"b\c"#) == #"a\"b\\c"#)
+        #expect(CoordinatorMetrics.escape("x\ny") == #"x\ny"#)
+        let store = FleetStore()
+        store.ingest(topic: "nexusgrid/v1/pi-1/status", payload: status("pi-1", state: "awake"), nowMs: 9_000)
+        store.ingest(topic: "nexusgrid/v1/pi-1/telemetry",
+                     payload: Array(#"{"schema":1,"node":"pi-1","seq":1,"total_power_w":3.5,"cpu":{"utilisation":0.2}}"#.utf8), nowMs: 9_100)
+        let metrics = CoordinatorMetrics()
+        let text = metrics.render(store.snapshot(), nowMs: 10_000)
+        #expect(text.contains("nexusgrid_node_power_watts{node=\"pi-1\"} 3.5\n"))
+        #expect(text.contains("# TYPE nexusgrid_node_power_watts gauge\n"))
+        // Rendered from the snapshot each time: an empty fleet has no per-node series left over.
+        let empty = metrics.render(FleetStore().snapshot(), nowMs: 10_000)
+        #expect(!empty.contains("pi-1") && empty.contains("nexusgrid_fleet_nodes{state=\"awake\"} 0.0"))
     }
 }

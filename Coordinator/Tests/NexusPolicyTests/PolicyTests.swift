@@ -373,3 +373,18 @@ func run(_ p: inout PowerPolicy, _ nodes: inout [String: NodeRecord], from: Int6
         #expect(d.action == .wake)
     }
 }
+
+@Suite struct AllRoutesTests {
+    @Test func oneSweepGivesWhatAskingNodeByNodeGives() {
+        var f = fleet(node("head", wake: "none"), node("a", wake: "wol"), node("b", "sleeping", wake: "gpio-pulse"),
+                      node("c", "sleeping", wake: "poe-relay"), node("d", "offline"))
+        f["b"]?.wakeVia = "a"
+        f["head"]?.wakes["b"] = "poe-relay"
+        let all = WakeRoute.allRoutes(in: f)
+        for name in f.keys.sorted() {
+            #expect((all[name] ?? []) == WakeRoute.routes(for: f[name]!, in: f), "\(name)")
+        }
+        // b's own way through its declared neighbour comes first.
+        #expect(all["b"]?.first == WakeRoute(via: "a", method: "gpio-pulse"))
+    }
+}
