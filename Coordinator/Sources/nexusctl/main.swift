@@ -40,6 +40,14 @@ func reporting(_ body: () async throws(ControlError) -> Void) async throws {
     }
 }
 
+/// A read verb: the coordinator's JSON as it is, or as a table.
+func show(_ connection: Connection, _ path: String, json: Bool, as table: (JSONValue) -> String) async throws {
+    try await reporting { () throws(ControlError) in
+        let answer = try await connection.client.get(path)
+        print(json ? answer.serialized(pretty: true) : table(answer), terminator: json ? "\n" : "")
+    }
+}
+
 func checkNode(_ node: String) throws {
     guard !node.isEmpty, node.count <= 63, node.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 95 || ($0 >= 65 && $0 <= 90) || $0 == 46 })
     else { throw ValidationError("'\(node)' is not a node name (letters, digits, '-', '_', '.')") }
@@ -126,10 +134,7 @@ struct Nexusctl: AsyncParsableCommand {
         @OptionGroup var connection: Connection
         @Flag(help: "Print the coordinator's JSON instead.") var json = false
         func run() async throws {
-            try await reporting { () throws(ControlError) in
-                let nodes = try await connection.client.get("/v1/nodes")
-                print(json ? nodes.serialized(pretty: true) : Tables.status(nodes), terminator: json ? "\n" : "")
-            }
+            try await show(connection, "/v1/nodes", json: json, as: Tables.status)
         }
     }
 
@@ -172,10 +177,7 @@ struct Nexusctl: AsyncParsableCommand {
         @OptionGroup var connection: Connection
         @Flag(help: "Print the coordinator's JSON instead.") var json = false
         func run() async throws {
-            try await reporting { () throws(ControlError) in
-                let hints = try await connection.client.get("/v1/hints")
-                print(json ? hints.serialized(pretty: true) : Tables.hints(hints), terminator: json ? "\n" : "")
-            }
+            try await show(connection, "/v1/hints", json: json, as: Tables.hints)
         }
     }
 

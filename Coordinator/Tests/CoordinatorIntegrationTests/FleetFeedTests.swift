@@ -50,6 +50,16 @@ final class Child {
     }
 }
 
+/// Polls `what` every 250 ms until it holds or `seconds` pass; its last answer.
+func until(_ seconds: Double, _ what: () async -> Bool) async -> Bool {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+        if await what() { return true }
+        try? await Task.sleep(for: .milliseconds(250))
+    }
+    return await what()
+}
+
 func httpJSON(_ url: String, body: String? = nil) async throws -> (Int, Any) {
     var req = URLRequest(url: URL(string: url)!)
     if let body {

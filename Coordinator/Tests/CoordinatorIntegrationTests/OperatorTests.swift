@@ -39,15 +39,6 @@ let nexusctlBin = binary("NEXUSCTL_BIN", [packageDir.appendingPathComponent(".bu
                    stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
-    func until(_ seconds: Double, _ what: () async -> Bool) async -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if await what() { return true }
-            try? await Task.sleep(for: .milliseconds(250))
-        }
-        return await what()
-    }
-
     func states(_ base: String) async -> [String: String] {
         guard let (_, json) = try? await httpJSON(base + "/v1/nodes"),
               let list = (json as? [String: Any])?["nodes"] as? [[String: Any]] else { return [:] }

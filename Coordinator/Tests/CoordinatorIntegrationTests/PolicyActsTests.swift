@@ -62,15 +62,6 @@ import Foundation
         return ((json as? [String: Any])?["decisions"] as? [[String: Any]] ?? []).reversed() // oldest first
     }
 
-    func until(_ seconds: Double, _ what: () async -> Bool) async -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if await what() { return true }
-            try? await Task.sleep(for: .milliseconds(250))
-        }
-        return await what()
-    }
-
     @Test func sleepsIdleNodesWithSignedCommandsAndWakesOneWhenLoadReturns() async throws {
         let coordinator = try #require(coordinatorBin, "build nexus-coordinator first")
         let agent = try #require(agentBin, "build the root package's nexus-agent first (tools/test does)")
