@@ -78,7 +78,13 @@ let nexusctlBin = binary("NEXUSCTL_BIN", [packageDir.appendingPathComponent(".bu
         defer { coord.stop() }
         let base = "http://127.0.0.1:\(httpPort)"
         let env = ["NEXUSCTL_COORDINATOR": base, "NEXUSCTL_KEY": fleet.path("coordinator.pem")]
-        #expect(await until(30) { await states(base) == ["head": "awake", "n1": "awake", "pc": "awake"] }, "\(coord.stderr)")
+        // Awake, and a first telemetry from each (the status comes first; the table shows "-" until a reading).
+        #expect(await until(30) {
+            guard await states(base) == ["head": "awake", "n1": "awake", "pc": "awake"],
+                  let (_, j) = try? await httpJSON(base + "/v1/nodes"),
+                  let list = (j as? [String: Any])?["nodes"] as? [[String: Any]] else { return false }
+            return list.allSatisfy { $0["watts"] is Double }
+        }, "\(coord.stderr)")
 
         // Reading: the table and the hints.
         let status = try Self.run(ctl, ["status"], env: env)
