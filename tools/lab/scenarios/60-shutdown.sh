@@ -53,7 +53,7 @@ low_span 6 4000 > /tmp/span6 &
 watcher=$!
 command wake w-4 ',"target":"pi-n4"'
 wait $watcher
-expect_span wake-pulse-600ms "$(cat /tmp/span6)" 550 1100
+expect_span wake-pulse-600ms "$(cat /tmp/span6)" 590 1100
 expect_eq push-pull-released-after "$(cat $D/sim_gpio6/value)" 1
 
 # poe-relay: cut (GPIO22 low: active-low coil on), back on no sooner than 1 s.
@@ -61,7 +61,7 @@ low_span 22 4000 > /tmp/span22 &
 watcher=$!
 command wake w-2 ',"target":"pi-n3"'
 wait $watcher
-expect_span relay-cycle-off-1s "$(cat /tmp/span22)" 950 1600
+expect_span relay-cycle-off-1s "$(cat /tmp/span22)" 990 1600
 wait_for 5 grep -q '"target":"pi-n3","method":"poe-relay","outcome":"powered"' /tmp/feed.log
 check relay-cycle-powered $? "powered event"
 expect_eq relay-on-after-cycle "$(cat $D/sim_gpio22/value)" 1
