@@ -111,6 +111,32 @@ import Testing
         #expect(g.stderr.contains("pinctrl-rp1"))
     }
 
+    /// A board that names no GPIO lines (meters only) never needs a chip: no GPIO fault in
+    /// its samples, and no search for a chip at every sample.
+    @Test func boardWithoutLinesNeedsNoGPIOChip() throws {
+        let dir = try temporaryDirectory("meters-only")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let board = dir.appendingPathComponent("meters.yaml")
+        try """
+            board: meters
+            model: Meters only
+            gpio: { chip: no-such-chip, line_prefix: GPIO, first_line: 0, last_line: 27 }
+            i2c: { bus: 1 }
+            sensors:
+              - { name: node, address: 0x40, shunt_ohms: 0.1, max_current_a: 2.0, bus_range_v: 16, gain_mv: 320 }
+            power: { idle_w: 2.7, max_w: 6.4 }
+            """.write(to: board, atomically: false, encoding: .utf8)
+        let r = try AgentBinary.agent(["run", "--board", board.path, "--interval", "0.1", "--samples", "2", "--print-samples"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("no GPIO lines on this board"))
+        #expect(!r.stderr.contains("GPIO unavailable"))
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        let faults = try #require(try json(String(lines[1]))["faults"] as? [String])
+        #expect(!faults.contains { $0.contains("no-such-chip") }, "\(faults)")
+        #expect(faults.contains { $0.contains("/dev/i2c-1") }) // the meter is still missing, and said so
+    }
+
     @Test func badConfigAndBoardFiles() throws {
         let dir = try temporaryDirectory("config")
         defer { try? FileManager.default.removeItem(at: dir) }

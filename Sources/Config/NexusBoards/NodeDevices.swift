@@ -79,6 +79,15 @@ public final class NodeDevices {
         self.options = options
         self.clock = clock
         guard options.outputs || options.button else { return }
+        // A board that names no lines (a workstation with meters only) needs no chip:
+        // without this it would report a missing one, and look for it, at every sample.
+        let wakePulses = options.wakeTargets.values.contains { if case .gpioPulse = $0 { true } else { false } }
+        usesLines = (options.outputs && (!board.relays.isEmpty || !board.leds.isEmpty || wakePulses))
+            || (options.button && board.button != nil)
+        guard usesLines else {
+            logger.info("no GPIO lines on this board; the GPIO chip is not opened", ["board": board.name])
+            return
+        }
         do {
             try openGPIO()
         } catch {
@@ -93,6 +102,7 @@ public final class NodeDevices {
 
     private let options: Options
     private let clock: any MonotonicClock
+    private var usesLines = false
     /// Why the GPIO chip or its lines could not be opened, while that is so.
     public private(set) var gpioFault: String?
 
@@ -165,6 +175,7 @@ public final class NodeDevices {
 
     /// Opens the outputs again after `shutdownOutputs` (a power-off that did not happen).
     public func reopen() -> Bool {
+        guard usesLines else { return true }
         guard openGPIOAgain() else {
             logger.error("GPIO could not be reopened", ["error": gpioFault ?? ""])
             return false

@@ -9,6 +9,7 @@ let sensorsSpec = CommandSpec(
         OptionSpec(name: "json", value: nil, help: "Print JSON (schema: docs/sensors-json.md) instead of a table."),
         OptionSpec(name: "sensors-config", value: "FILE", help: "A sensors.conf for libsensors (labels, computes)."),
         OptionSpec(name: "window-ms", value: "MS", help: "CPU utilisation window before the reading (default 250)."),
+        OptionSpec(name: "rate", value: "N", help: "Read each power meter N times back to back and print the rate achieved, against the chip's conversion time (a bus check; docs/benchmarks.md)."),
     ],
     discussion: """
     Exit status: 0 when every configured power meter answered, 1 when any failed (the
@@ -16,6 +17,7 @@ let sensorsSpec = CommandSpec(
     Examples:
       nexus-agent sensors                    # the simulated board
       nexus-agent sensors --board pi4b --json
+      nexus-agent sensors --board pi4b --rate 1000   # how fast this bus delivers readings
     """)
 
 func sensorsCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
@@ -30,6 +32,9 @@ func sensorsCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
     options.sensorsConfig = args.value("sensors-config") ?? setup.config.sensorsConfig
     let clock = SystemClock()
     let devices = try open(setup, options, clock)
+    let rate: Double?
+    do { rate = try args.number("rate", spec: sensorsSpec, range: 1...10_000_000) } catch { throw .usage(error) }
+    if let rate { return readRate(devices, count: Int(rate), clock: clock) }
     let sampler = Sampler(devices: devices, node: setup.node, logger: setup.logger)
     sampler.prime()
     if window > 0 { sleepFor(.milliseconds(Int64(window))) }
@@ -43,6 +48,41 @@ func sensorsCommand(_ args: ParsedArguments) throws(CommandFailure) -> Int32 {
         if let e = p.error { printError("sensor \(p.name): \(e)") }
     }
     return sample.power.contains { $0.error != nil } ? 1 : 0
+}
+
+/// Reads each meter `count` times as fast as it answers. Over I2C a reading is five SMBus
+/// word reads (calibration check, bus, shunt, current, power); through hwmon it is one
+/// libsensors sweep of every chip, as in a sample.
+func readRate(_ devices: NodeDevices, count: Int, clock: SystemClock) -> Int32 {
+    var failed = false
+    if devices.meters.isEmpty { printError("this board has no power meters"); return 1 }
+    for m in devices.meters {
+        let conversion = m.config.settings.shuntADC.conversionMicroseconds + m.config.settings.busADC.conversionMicroseconds
+        // The first read opens and configures the chip: not part of the rate.
+        if case .failure(let e) = m.read(hwmon: m.viaHwmon ? devices.hwmon?.readAll() ?? [] : []) {
+            printError("sensor \(m.config.name): \(e)"); failed = true; continue
+        }
+        var errors = 0
+        var fresh = 0
+        let start = clock.now
+        for _ in 0..<count {
+            switch m.read(hwmon: m.viaHwmon ? devices.hwmon?.readAll() ?? [] : []) {
+            case .success(let r): if r.conversionReady { fresh += 1 }
+            case .failure: errors += 1
+            }
+        }
+        let seconds = Double(clock.now.since(start).nanosecondsClamped) / 1e9
+        let each = seconds * 1e6 / Double(count)
+        var line = "\(m.config.name) (\(m.config.address), \(m.source)): \(count) readings in \(fixed(seconds, 3)) s: "
+            + "\(fixed(Double(count) / seconds, 0)) readings/s, \(fixed(each, 1)) µs each"
+        if !m.viaHwmon && !m.simulated { line += " (\(fixed(each / 5, 1)) µs per SMBus transfer)" }
+        line += "; the chip converts shunt and bus every \(conversion) µs"
+        line += each < Double(conversion) ? ": faster than the chip, so readings repeat" : ": the read path is the bound"
+        if !m.simulated { line += "; conversion-ready set in \(fresh) of them" }
+        if errors > 0 { line += "; \(errors) failed"; failed = true }
+        print(line)
+    }
+    return failed ? 1 : 0
 }
 
 func table(_ s: Sample, board: Board) -> String {

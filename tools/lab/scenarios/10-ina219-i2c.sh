@@ -21,6 +21,14 @@ expect_near power-watts "$(json_field /tmp/s1.json power_w)" 2.5 0.0001
 expect_eq calibration-register "$(ina_get 0x05)" 0x1000
 expect_eq configuration-register "$(ina_get 0x00)" 0x199f
 
+# The sampling limit (docs/benchmarks.md): readings back to back through i2c-dev, each
+# five SMBus word reads. A figure, and a check that the values held throughout.
+$AGENT sensors --config /lab/agent.yaml --board $B --rate 2000 > /tmp/rate1.txt 2>&1
+check rate-exit $? "sensors --rate 2000: $(cat /tmp/rate1.txt)"
+expect_contains rate-all-read /tmp/rate1.txt "node (0x40, i2c): 2000 readings in"
+echo "VLAB-FIGURE $(uname -m) ina219-i2c-readings-per-s $(sed -n 's/.* s: \([0-9]*\) readings\/s.*/\1/p' /tmp/rate1.txt)"
+echo "VLAB-FIGURE $(uname -m) ina219-i2c-us-per-transfer $(sed -n 's/.*(\([0-9.]*\) µs per SMBus transfer).*/\1/p' /tmp/rate1.txt)"
+
 # Math overflow (OVF, bit 0 of the bus register): current and power are not numbers.
 ina_set 0x02 0x2713
 $AGENT sensors --config /lab/agent.yaml --board $B --json > /tmp/s1o.json 2>/dev/null

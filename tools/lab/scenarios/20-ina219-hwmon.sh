@@ -20,6 +20,13 @@ expect_near shunt-volts "$(json_field /tmp/s2.json shunt_v)" 0.05 0.000001
 expect_near current-amps "$(json_field /tmp/s2.json current_a)" 0.5 0.00001
 expect_near power-watts "$(json_field /tmp/s2.json power_w)" 2.5 0.0001
 
+# The same limit through the kernel driver: each reading is a libsensors sweep of every
+# hwmon attribute, and each ina219 attribute read is an SMBus transfer in the kernel.
+$AGENT sensors --config /lab/agent.yaml --board /lab/boards/pi4b-lab-hwmon.yaml --rate 500 > /tmp/rate2.txt 2>&1
+check rate-exit $? "sensors --rate 500: $(cat /tmp/rate2.txt)"
+expect_contains rate-all-read /tmp/rate2.txt "node (0x40, hwmon): 500 readings in"
+echo "VLAB-FIGURE $(uname -m) ina219-hwmon-readings-per-s $(sed -n 's/.* s: \([0-9]*\) readings\/s.*/\1/p' /tmp/rate2.txt)"
+
 # source: auto tries I2C, meets EBUSY, says so and reads hwmon instead.
 $AGENT sensors --config /lab/agent.yaml --board /lab/boards/pi4b-lab.yaml --json > /tmp/s2a.json 2> /tmp/s2a.err
 check auto-exit $? "auto source exit status"
