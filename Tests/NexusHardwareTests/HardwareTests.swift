@@ -12,6 +12,15 @@ import Foundation
         #expect(b.utilisation(since: a) == 0.75)
         #expect(a.utilisation(since: a) == nil)
         #expect(CPUTimes.parse(procStat: "intr 1 2 3\n") == nil)
+        // The aggregate line wherever it is, not a per-CPU one; tabs count as spaces.
+        let c = try #require(CPUTimes.parse(procStat: "cpu0 9 9 9 9\ncpu \t1 2 3 4 5 6 7 8 100 100"))
+        #expect(c.total == 36 && c.busy == 27)
+        // Too few fields, a field that is not a number, a counter past UInt64: no reading.
+        #expect(CPUTimes.parse(procStat: "cpu  1 2 3\n") == nil)
+        #expect(CPUTimes.parse(procStat: "cpu  1 2 x 4 5\n") == nil)
+        #expect(CPUTimes.parse(procStat: "cpu  1 2 3 99999999999999999999 5\n") == nil)
+        #expect(CPUTimes.parse(procStat: "cpu  18446744073709551615 1 0 0\n") == nil)
+        #expect(CPUTimes.parse(procStat: "") == nil)
     }
 
     @Test func meminfo() throws {
@@ -19,6 +28,10 @@ import Foundation
         #expect(m.totalKiB == 4000 && m.availableKiB == 1000)
         #expect(m.usedFraction == 0.75)
         #expect(MemoryInfo.parse(meminfo: "MemTotal: 1 kB\n") == nil)
+        #expect(MemoryInfo.parse(meminfo: "MemTotal: x kB\nMemAvailable: 1 kB\n") == nil)
+        // A prefix is a whole key: MemTotalX is not MemTotal; the last line needs no newline.
+        #expect(MemoryInfo.parse(meminfo: "MemTotalX: 5 kB\nMemAvailable: 1 kB") == nil)
+        #expect(MemoryInfo.parse(meminfo: "MemAvailable: 1 kB\nMemTotal: 8 kB") == MemoryInfo(totalKiB: 8, availableKiB: 1))
     }
 
     @Test func loadavg() {
