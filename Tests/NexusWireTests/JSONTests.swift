@@ -18,6 +18,17 @@ import Foundation
         #expect(parsed?.first == d)
     }
 
+    @Test func integersAndNesting() throws {
+        #expect(JSONValue.int(0).serialized() == "0")
+        #expect(JSONValue.int(-42).serialized() == "-42")
+        #expect(JSONValue.int(.max).serialized() == "9223372036854775807")
+        #expect(JSONValue.int(.min).serialized() == "-9223372036854775808")
+        #expect(JSONValue.number(-3.0).serialized() == "-3")
+        let v = JSONValue.object([("a", .array([.int(1), .object([("k", .string("\u{7f}\u{1f}ü"))])])), ("b", .bool(true))])
+        #expect(v.serialized() == #"{"a":[1,{"k":"\#u{7f}\u001fü"}],"b":true}"#)
+        #expect(v.serialized(pretty: true) == "{\n  \"a\": [\n    1,\n    {\n      \"k\": \"\u{7f}\\u001fü\"\n    }\n  ],\n  \"b\": true\n}")
+    }
+
     @Test func nonFiniteBecomesNull() {
         #expect(JSONValue.number(Double.nan, places: 2) == .null)
         #expect(JSONValue.number(Double.infinity).serialized() == "null")

@@ -32,73 +32,100 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     public func serialized(pretty: Bool = false) -> String {
-        var out = ""
+        // Bytes, then one String: appending small pieces to a String checks its storage
+        // and encoding at every step, and cost about 150 instructions per byte written
+        // (callgrind, the agent's telemetry; docs/benchmarks.md).
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
         write(to: &out, pretty: pretty, indent: 0)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    func write(to out: inout String, pretty: Bool, indent: Int) {
+    func write(to out: inout [UInt8], pretty: Bool, indent: Int) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .number(let d): out += Self.format(d)
+        case .null: Self.append("null", to: &out)
+        case .bool(let b): Self.append(b ? "true" : "false", to: &out)
+        case .int(let i): Self.appendInteger(i, to: &out)
+        case .number(let d): Self.appendNumber(d, to: &out)
         case .string(let s): Self.quote(s, into: &out)
         case .array(let items):
-            if items.isEmpty { out += "[]"; return }
-            out += "["
+            if items.isEmpty { Self.append("[]", to: &out); return }
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { Self.newline(indent + 1, to: &out) }
                 item.write(to: &out, pretty: pretty, indent: indent + 1)
             }
-            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
-            out += "]"
+            if pretty { Self.newline(indent, to: &out) }
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            if members.isEmpty { out += "{}"; return }
-            out += "{"
+            if members.isEmpty { Self.append("{}", to: &out); return }
+            out.append(UInt8(ascii: "{"))
             for (i, (k, v)) in members.enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { Self.newline(indent + 1, to: &out) }
                 Self.quote(k, into: &out)
-                out += pretty ? ": " : ":"
+                out.append(UInt8(ascii: ":"))
+                if pretty { out.append(UInt8(ascii: " ")) }
                 v.write(to: &out, pretty: pretty, indent: indent + 1)
             }
-            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
-            out += "}"
+            if pretty { Self.newline(indent, to: &out) }
+            out.append(UInt8(ascii: "}"))
         }
+    }
+
+    static func append(_ s: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    static func newline(_ indent: Int, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\n"))
+        for _ in 0..<(2 * indent) { out.append(UInt8(ascii: " ")) }
+    }
+
+    /// Decimal digits straight into the buffer (Int64.min included).
+    static func appendInteger(_ i: Int64, to out: inout [UInt8]) {
+        if i < 0 { out.append(UInt8(ascii: "-")) }
+        var m = i.magnitude
+        let start = out.count
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(m % 10))
+            m /= 10
+        } while m > 0
+        out[start...].reverse()
+    }
+
+    static func appendNumber(_ d: Double, to out: inout [UInt8]) {
+        guard d.isFinite else { append("null", to: &out); return }
+        if d == d.rounded(), abs(d) < 1e15 { appendInteger(Int64(d), to: &out); return }
+        // Swift's description is the shortest round-tripping form, e.g. 0.1 or 1e-05;
+        // both are valid JSON numbers.
+        out.append(contentsOf: d.description.utf8)
     }
 
     static func format(_ d: Double) -> String {
-        guard d.isFinite else { return "null" }
-        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
-        // Swift's description is the shortest round-tripping form, e.g. 0.1 or 1e-05;
-        // both are valid JSON numbers.
-        return d.description
+        var out: [UInt8] = []
+        appendNumber(d, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        // Most strings (names, states, units) need no escape: one append instead of one
-        // per character (the extender's answers list thousands of node names).
-        if !s.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) {
-            out += s
-            out += "\""
-            return
-        }
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let hex = Array("0123456789abcdef")
-                out += "\\u00" + String(hex[Int(u.value >> 4)]) + String(hex[Int(u.value & 0xF)])
-            default: out.unicodeScalars.append(u)
+    static func quote(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): append("\\\"", to: &out)
+            case UInt8(ascii: "\\"): append("\\\\", to: &out)
+            case UInt8(ascii: "\n"): append("\\n", to: &out)
+            case UInt8(ascii: "\r"): append("\\r", to: &out)
+            case UInt8(ascii: "\t"): append("\\t", to: &out)
+            case 0..<0x20:
+                let hex: StaticString = "0123456789abcdef"
+                append("\\u00", to: &out)
+                out.append(hex.utf8Start[Int(b >> 4)])
+                out.append(hex.utf8Start[Int(b & 0xF)])
+            default: out.append(b) // UTF-8 passes through whole: JSON text is UTF-8
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }
