@@ -78,6 +78,26 @@ func hexBytes(_ s: String) -> [UInt8] {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse([UInt8](repeating: 0x20, count: 100), maxBytes: 10) }
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse([0x22, 0xFF, 0x22]) } // invalid UTF-8
     }
+
+    /// Strings without escapes take a shorter path than those with them; both must agree,
+    /// and both must refuse invalid UTF-8 (a lone continuation byte, an overlong form).
+    @Test func stringsWithAndWithoutEscapes() throws {
+        #expect(try JSONParser.parse(Array(#""plain é 😀""#.utf8)) == .string("plain é 😀"))
+        #expect(try JSONParser.parse(Array(#""a\nb é""#.utf8)) == .string("a\nb é"))
+        #expect(try JSONParser.parse(Array(#"{"k":"","e":"\"x"}"#.utf8)) == .object([("k", .string("")), ("e", .string("\"x"))]))
+        for bad: [UInt8] in [[0x22, 0x41, 0x80, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0x5C, 0x6E, 0xFF, 0x22], [0x22, 0x41, 0x0A, 0x22]] {
+            #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(bad) }
+        }
+    }
+
+    @Test func integersKeepInt64AndOverflowToDouble() throws {
+        #expect(try JSONParser.parse(Array("9223372036854775807".utf8)) == .int(.max))
+        #expect(try JSONParser.parse(Array("-9223372036854775808".utf8)) == .int(.min))
+        #expect(try JSONParser.parse(Array("-0".utf8)) == .int(0))
+        #expect(try JSONParser.parse(Array("9223372036854775808".utf8)) == .number(9223372036854775808.0))
+        #expect(try JSONParser.parse(Array("-9223372036854775809".utf8)) == .number(-9223372036854775809.0))
+        #expect(try JSONParser.parse(Array("[1, 2.5e3 , -7]".utf8)) == .array([.int(1), .number(2500), .int(-7)]))
+    }
 }
 
 @Suite struct CommandVerifierTests {

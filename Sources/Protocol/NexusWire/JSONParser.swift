@@ -30,12 +30,17 @@ public enum JSONParser {
         func fail(_ m: String) -> Failure { Failure(offset: i, message: m) }
 
         mutating func skipSpace() {
-            while i < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
+            while i < bytes.count {
+                switch bytes[i] {
+                case 0x20, 0x09, 0x0A, 0x0D: i += 1
+                default: return
+                }
+            }
         }
 
-        mutating func literal(_ word: String, _ v: JSONValue) throws(Failure) -> JSONValue {
-            let w = Array(word.utf8)
-            guard i + w.count <= bytes.count, Array(bytes[i..<i + w.count]) == w else { throw fail("invalid literal") }
+        mutating func literal(_ word: StaticString, _ v: JSONValue) throws(Failure) -> JSONValue {
+            let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+            guard i + w.count <= bytes.count, bytes[i..<i + w.count].elementsEqual(w) else { throw fail("invalid literal") }
             i += w.count
             return v
         }
@@ -113,6 +118,22 @@ public enum JSONParser {
 
         mutating func string() throws(Failure) -> String {
             i += 1
+            // Most strings have no escape: validated and made in one step from the input.
+            // Per-byte appends and per-scalar decoding were most of the coordinator's
+            // cost per telemetry message (docs/benchmarks.md).
+            var end = i
+            while end < bytes.count {
+                let c = bytes[end]
+                if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
+                end += 1
+            }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                guard let s = String(validating: bytes[i..<end], as: UTF8.self) else {
+                    throw fail("invalid UTF-8 in a string")
+                }
+                i = end + 1
+                return s
+            }
             var scalars = String.UnicodeScalarView()
             var raw: [UInt8] = []
             // Invalid UTF-8 is an error, not a replacement character carried into a command.
@@ -189,10 +210,27 @@ public enum JSONParser {
                 guard i < bytes.count, (0x30...0x39).contains(bytes[i]) else { throw fail("digits expected in exponent") }
                 while i < bytes.count, (0x30...0x39).contains(bytes[i]) { i += 1 }
             }
+            if isInteger, let v = Self.integer(bytes[start..<i]) { return .int(v) }
             let text = String(decoding: bytes[start..<i], as: UTF8.self)
-            if isInteger, let v = Int64(text) { return .int(v) }
             guard let d = Double(text), d.isFinite else { throw fail("number out of range") }
             return .number(d)
+        }
+
+        /// An integer already checked to be `-?[0-9]+`; nil when it does not fit Int64
+        /// (it is then read as a Double, as before).
+        static func integer(_ digits: ArraySlice<UInt8>) -> Int64? {
+            var rest = digits[...]
+            let negative = rest.first == UInt8(ascii: "-")
+            if negative { rest = rest.dropFirst() }
+            var m: UInt64 = 0
+            for c in rest {
+                let (a, o1) = m.multipliedReportingOverflow(by: 10)
+                let (b, o2) = a.addingReportingOverflow(UInt64(c - 0x30))
+                if o1 || o2 { return nil }
+                m = b
+            }
+            if negative { return m <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- m) : nil }
+            return m <= UInt64(Int64.max) ? Int64(m) : nil
         }
     }
 }
