@@ -118,9 +118,10 @@ public enum Extender {
                 keep.append(name)
             }
         }
-        let passing = Set(keep)
+        // The set is only needed when the scheduler sent whole Node objects (not names).
         let nodes: JSONValue = args.nodes.map { items in
-            .object([("metadata", .object([])),
+            let passing = Set(keep)
+            return .object([("metadata", .object([])),
                      ("items", .array(items.filter { passing.contains($0["metadata"]?["name"]?.stringValue ?? "") }))])
         } ?? .null
         let names: JSONValue = args.nodeNames != nil ? .array(keep.map { .string($0) }) : .null
