@@ -111,6 +111,20 @@ import Testing
         #expect(g.stderr.contains("pinctrl-rp1"))
     }
 
+    @Test func sensorsRateReadsEachMeterAndSaysWhatBoundsIt() throws {
+        let r = try AgentBinary.agent(["sensors", "--rate", "500"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("node (0x40, simulated): 500 readings in"), "\(r.stdout)")
+        #expect(r.stdout.contains("the chip converts shunt and bus every 1064 µs"))
+        // A missing bus: the meter fails, the exit status says so.
+        let p = try AgentBinary.agent(["sensors", "--board", "pi4b", "--rate", "10"])
+        #expect(p.status == 1)
+        #expect(p.stderr.contains("/dev/i2c-1"))
+        let bad = try AgentBinary.agent(["sensors", "--rate", "0"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--rate: '0' is not a number from 1 to 10000000"), "\(bad.stderr)")
+    }
+
     /// A board that names no GPIO lines (meters only) never needs a chip: no GPIO fault in
     /// its samples, and no search for a chip at every sample.
     @Test func boardWithoutLinesNeedsNoGPIOChip() throws {

@@ -48,7 +48,9 @@ struct ParsedArguments {
     func number(_ name: String, spec: CommandSpec, range: ClosedRange<Double>) throws(UsageError) -> Double? {
         guard let v = values[name] else { return nil }
         guard let d = Double(v), range.contains(d) else {
-            throw UsageError(message: "--\(name): '\(v)' is not a number in \(range.lowerBound)...\(range.upperBound)", command: spec.path)
+            func plain(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x) }
+            throw UsageError(message: "--\(name): '\(v)' is not a number from \(plain(range.lowerBound)) to \(plain(range.upperBound))",
+                             command: spec.path)
         }
         return d
     }
