@@ -184,6 +184,6 @@ public enum HTTPAPI {
 
     static func json(_ v: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(string: v.serialized() + "\n")))
+                 body: .init(byteBuffer: ByteBuffer(bytes: v.serializedBytes(newline: true))))
     }
 }

@@ -32,13 +32,19 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     public func serialized(pretty: Bool = false) -> String {
-        // Bytes, then one String: appending small pieces to a String checks its storage
-        // and encoding at every step, and cost about 150 instructions per byte written
-        // (callgrind, the agent's telemetry; docs/benchmarks.md).
+        String(decoding: serializedBytes(pretty: pretty), as: UTF8.self)
+    }
+
+    /// The UTF-8 text as bytes, ready for a socket: no String to build and then copy out
+    /// again. Written into bytes because appending small pieces to a String checks its
+    /// storage and encoding at every step, and cost about 150 instructions per byte
+    /// written (callgrind, the agent's telemetry; docs/benchmarks.md).
+    public func serializedBytes(pretty: Bool = false, newline: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(1024)
         write(to: &out, pretty: pretty, indent: 0)
-        return String(decoding: out, as: UTF8.self)
+        if newline { out.append(UInt8(ascii: "\n")) }
+        return out
     }
 
     func write(to out: inout [UInt8], pretty: Bool, indent: Int) {
