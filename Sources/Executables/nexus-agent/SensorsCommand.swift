@@ -57,16 +57,17 @@ func readRate(_ devices: NodeDevices, count: Int, clock: SystemClock) -> Int32 {
     var failed = false
     if devices.meters.isEmpty { printError("this board has no power meters"); return 1 }
     for m in devices.meters {
+        let readOnce = { m.read(hwmon: m.viaHwmon ? devices.hwmon?.readAll() ?? [] : []) }
         let conversion = m.config.settings.shuntADC.conversionMicroseconds + m.config.settings.busADC.conversionMicroseconds
         // The first read opens and configures the chip: not part of the rate.
-        if case .failure(let e) = m.read(hwmon: m.viaHwmon ? devices.hwmon?.readAll() ?? [] : []) {
+        if case .failure(let e) = readOnce() {
             printError("sensor \(m.config.name): \(e)"); failed = true; continue
         }
         var errors = 0
         var fresh = 0
         let start = clock.now
         for _ in 0..<count {
-            switch m.read(hwmon: m.viaHwmon ? devices.hwmon?.readAll() ?? [] : []) {
+            switch readOnce() {
             case .success(let r): if r.conversionReady { fresh += 1 }
             case .failure: errors += 1
             }

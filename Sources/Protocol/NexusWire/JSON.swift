@@ -109,12 +109,6 @@ public enum JSONValue: Equatable, Sendable {
         out.append(contentsOf: d.description.utf8)
     }
 
-    static func format(_ d: Double) -> String {
-        var out: [UInt8] = []
-        appendNumber(d, to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
     static func quote(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Most strings (names, states, units) need no escape: appended whole.
